@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+/*
+ * capture/: one PipeWire stream consuming a Video/Source node. It negotiates
+ * (dmabuf with modifiers first, shared memory last), keeps only the newest
+ * valid buffer of each process() burst, and hands frames to its owner.
+ * Everything runs on the caller's pw_loop; nothing blocks.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pipewire/pipewire.h>
+
+#include "capture/frame.h"
+
+struct lf_capture;
+
+struct lf_capture_options {
+	const char *target;        /* node.name or object.serial; NULL = let the session manager pick */
+	bool shm_only;             /* never offer dmabuf */
+	const uint64_t *modifiers; /* override the EGL modifier list (n_modifiers > 0) */
+	size_t n_modifiers;
+	const char *render_node;   /* EGL device/GBM node to ask for modifiers; NULL = first found */
+	/* The capture owns its pw_core connection so it can reconnect after a
+	 * PipeWire restart (with backoff); PIPEWIRE_REMOTE is honoured. */
+	uint32_t lease_buffers;    /* extra buffers to ask for so client leases don't starve the producer */
+};
+
+struct lf_capture_stats {
+	uint64_t frames_in;        /* buffers dequeued */
+	uint64_t frames_out;       /* frames handed to the owner */
+	uint64_t frames_dropped;   /* superseded in a burst */
+	uint64_t frames_corrupted; /* CORRUPTED / empty / cursor-only */
+	uint64_t copies;           /* MemPtr frames copied into the pool */
+	uint64_t renegotiations;
+	uint32_t fps_milli;        /* measured delivered frame rate * 1000 */
+};
+
+struct lf_capture_events {
+	/* New negotiated format (a new generation of buffers follows), or
+	 * NULL when the format was cleared / the stream paused. */
+	void (*format_changed)(void *data, const struct lf_video_format *fmt, uint32_t generation);
+	/* Stream state changed (node gone, paused, streaming); why is for logs and STATUS=. */
+	void (*state_changed)(void *data, enum lf_stream_state state, const char *why);
+	/* A new frame; ownership of f passes to the callee. */
+	void (*frame)(void *data, struct lf_frame *f);
+};
+
+int lf_capture_new(struct pw_loop *loop, struct pw_context *context,
+		   const struct lf_capture_options *opts,
+		   const struct lf_capture_events *events, void *data,
+		   struct lf_capture **out);
+void lf_capture_destroy(struct lf_capture *c);
+
+/* (Re)connect to a target: used by sources that learn the node later (Mutter). */
+int lf_capture_set_target(struct lf_capture *c, const char *target);
+
+/* A client (or the daemon's import probe) could not use this pair: drop it and
+ * renegotiate; ends at shared memory. */
+int lf_capture_report_import_failure(struct lf_capture *c, uint32_t drm_format, uint64_t modifier);
+
+/* The format in use, or NULL. */
+const struct lf_video_format *lf_capture_get_format(struct lf_capture *c);
+enum lf_stream_state lf_capture_get_state(struct lf_capture *c);
+void lf_capture_get_stats(struct lf_capture *c, struct lf_capture_stats *st);

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+/*
+ * fence/: wait for a dmabuf frame's implicit fences without blocking.
+ * For each plane, DMA_BUF_IOCTL_EXPORT_SYNC_FILE(READ) gives a sync_file; the
+ * sync_files go on the loop and the frame is handed on when all signalled.
+ * A newer frame that becomes ready supersedes older pending ones; frames are
+ * never handed on out of order.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <pipewire/pipewire.h>
+
+#include "capture/frame.h"
+
+struct lf_fence_waiter;
+
+struct lf_fence_options {
+	uint32_t timeout_ms;      /* default 100 */
+	bool publish_on_timeout;  /* hand on with LF_FRAME_FLAG_FENCE_TIMEOUT instead of dropping */
+};
+
+struct lf_fence_stats {
+	uint64_t waited;          /* frames that had to wait */
+	uint64_t already_signalled;
+	uint64_t timeouts;
+	uint64_t superseded;
+	uint64_t errors;
+	uint64_t wait_p50_ns, wait_p99_ns;
+	bool disabled;            /* kernel/driver cannot export sync files */
+};
+
+struct lf_fence_events {
+	/* Called synchronously from submit with the frame's sync_files attached
+	 * (f->fences, f->n_fences, LF_FRAME_FLAG_FENCE_PENDING): for clients that
+	 * wait on the GPU themselves. f is borrowed. May be NULL. */
+	void (*early)(void *data, const struct lf_frame *f);
+	/* The frame is safe to read; ownership passes to the callee. */
+	void (*ready)(void *data, struct lf_frame *f);
+};
+
+int lf_fence_waiter_new(struct pw_loop *loop, const struct lf_fence_options *opts,
+			const struct lf_fence_events *events, void *data,
+			struct lf_fence_waiter **out);
+void lf_fence_waiter_destroy(struct lf_fence_waiter *w);
+
+/* Takes ownership of f. Non-dmabuf frames pass straight to ready(). */
+void lf_fence_waiter_submit(struct lf_fence_waiter *w, struct lf_frame *f);
+/* Drop every pending frame (format change, shutdown). */
+void lf_fence_waiter_flush(struct lf_fence_waiter *w);
+void lf_fence_waiter_get_stats(struct lf_fence_waiter *w, struct lf_fence_stats *st);
