@@ -179,6 +179,9 @@ int lf_config_parse_source(struct lf_config *c, const char *spec)
 	} else if (!strcmp(spec, "mutter") || !strncmp(spec, "mutter:", 7)) {
 		const char *arg = spec[6] ? spec + 7 : "";
 
+		if (spec[6] && !*arg)
+			return -EINVAL; /* "mutter:" */
+
 		t.source = LF_SOURCE_MUTTER;
 		t.mutter_record = LF_MUTTER_MONITOR;
 		t.connector[0] = '\0';

@@ -2,10 +2,12 @@
 /* daemon/options.c: flags, the config file, and which one wins. */
 #include <check.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon/options.h"
