@@ -181,8 +181,18 @@ int lastframe_connect(const struct lastframe_options *opts, struct lastframe **o
 		default_name(name, sizeof(name));
 	lf_client_build_hello(&hello, name, caps, max_held);
 	r = lf_client_send(lf, &hello, sizeof(hello));
-	if (r < 0)
+	if (r < 0) {
+		/* A daemon refusing us (EACCES, EBUSY) sends ERROR and closes before
+		 * reading HELLO: report its reason rather than EPIPE. */
+		int err = r;
+		lf->dead = 0;
+		r = lf_client_read_one(lf, NULL);
+		if (!lf->pending_error)
+			r = err;
+		else
+			r = lf->pending_error;
 		goto fail;
+	}
 	r = lf_client_wait(lf, LF_CLIENT_HANDSHAKE_MS, got_welcome, NULL);
 	if (r < 0)
 		goto fail;

@@ -69,7 +69,8 @@ static int handle_welcome(struct lastframe *lf, const struct lf_msg_welcome *m)
 {
 	if (lf->version)
 		return -EPROTO; /* a second WELCOME */
-	if (m->version < 1 || m->version > LF_PROTO_VERSION || m->max_held < 1)
+	/* max_held is 0 for control clients (LF_CAP_NO_FRAMES). */
+	if (m->version < 1 || m->version > LF_PROTO_VERSION || m->max_held > 3)
 		return -EPROTO;
 	lf->version = m->version;
 	lf->caps = m->caps;
@@ -256,7 +257,10 @@ static int handle_msg(struct lastframe *lf, const uint8_t *buf, size_t len, int 
 	case LF_MSG_ERROR: {
 		const struct lf_msg_error *e = (const void *)buf;
 		int code = e->code > 0 && e->code < 4096 ? (int)e->code : EPROTO;
+		/* ERROR is fatal (the daemon closes after it): the current call
+		 * reports it, and so does every later one. */
 		lf->pending_error = -code;
+		lf->dead = -code;
 		return 0;
 	}
 	case LF_MSG_FORMAT:

@@ -21,7 +21,10 @@ const char *lastframe_strerror(int err)
 	case ETIMEDOUT: return "timed out waiting for lastframed";
 	case EAGAIN: return "no frame available yet";
 	case ENODATA: return "no stream format yet";
-	case EUSERS: return "lastframed has too many clients";
+	case EUSERS:
+	case EBUSY: return "lastframed has too many clients";
+	case ENOBUFS: return "lastframed dropped us: replies did not fit the socket";
+	case EINVAL: return "invalid argument (or a frame this client does not hold)";
 	case EACCES: return "permission denied by lastframed";
 	case EPROTONOSUPPORT: return "lastframed speaks an incompatible protocol version";
 	case EBADMSG: return "lastframed sent a buffer smaller than announced";
