@@ -168,6 +168,7 @@ int main(int argc, char **argv)
 	const struct spa_pod *params[1];
 	struct pw_properties *props;
 	struct spa_source *timer = NULL;
+	sigset_t sigs;
 	int c, r, ret = 1;
 
 	while ((c = getopt_long(argc, argv, "t:d:w:h", long_opts, NULL)) != -1) {
@@ -184,6 +185,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	/* Block the signals the loop handles before anything else so an early
+	 * SIGUSR1 waits in the signalfd instead of killing us. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGUSR1);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	pw_init(&argc, &argv);
 	fl.main_loop = pw_main_loop_new(NULL);
 	if (!fl.main_loop)
@@ -220,6 +228,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "floor-consumer: connect: %s\n", strerror(-r));
 		goto out;
 	}
+	printf("{\"ready\":true}\n");
+	fflush(stdout);
 	fl.start_ns = bench_now_ns();
 	fl.warmup_ns = (uint64_t)(warmup * 1e9);
 	if (duration > 0) {

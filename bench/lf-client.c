@@ -278,6 +278,8 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	printf("{\"ready\":true}\n");
+	fflush(stdout);
 	b.start_ns = bench_now_ns();
 	b.warmup_ns = (uint64_t)(warmup * 1e9);
 	if (duration > 0)
