@@ -1,31 +1,78 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * lastframed: one thread, one loop. PipeWire stream, fence fds, client
- * sockets and timers all live on the PipeWire main loop.
- * (Minimal wiring; config, sd_notify and sources grow in daemon/.)
+ * sockets, the session bus (Mutter source) and timers all live on the
+ * PipeWire main loop. This file wires the modules together; settings live in
+ * daemon/options.c, the service manager protocol in daemon/notify.c.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <pipewire/pipewire.h>
+#include <systemd/sd-daemon.h>
 
 #include "capture/capture.h"
+#include "capture/source-mutter.h"
 #include "daemon/log.h"
+#include "daemon/notify.h"
+#include "daemon/options.h"
 #include "fence/fence.h"
 #include "ipc/server.h"
 
 struct daemon {
+	struct lf_config cfg;
 	struct pw_main_loop *main_loop;
 	struct pw_loop *loop;
 	struct pw_context *context;
-	struct lf_capture *capture;
+	struct lf_capture_options copts;
+	struct lf_capture *capture;        /* Mutter: created once the node is known */
 	struct lf_fence_waiter *fence;
 	struct lf_server *server;
+	struct lf_notify *notify;
+	struct lf_mutter_source *mutter;
+	struct spa_source *status_timer;   /* fps drifts without events: refresh STATUS= */
+	char mutter_target[64];
+	char source_desc[160];
+	int exit_code;
 };
+
+static void update_status(struct daemon *d)
+{
+	struct lf_status_info info = { 0 };
+	struct lf_capture_stats cs = { 0 };
+	char buf[256];
+
+	if (!d->notify || !d->server)
+		return;
+	if (d->capture) {
+		info.state = lf_capture_get_state(d->capture);
+		info.format = lf_capture_get_format(d->capture);
+		lf_capture_get_stats(d->capture, &cs);
+		info.fps_milli = cs.fps_milli;
+	}
+	info.n_clients = lf_server_client_count(d->server);
+	if (d->mutter) {
+		info.waiting_for = lf_mutter_source_waiting_for(d->mutter);
+		if (info.waiting_for && info.state == LF_STREAM_STREAMING)
+			info.state = LF_STREAM_PAUSED; /* the node went with the session */
+		if (!info.waiting_for && !d->capture)
+			info.waiting_for = "Mutter's screencast node";
+	} else if (info.state == LF_STREAM_NONE) {
+		info.waiting_for = d->source_desc;
+	}
+	lf_status_format(buf, sizeof(buf), &info);
+	lf_notify_status(d->notify, buf);
+}
+
+static void on_status_timer(void *data, uint64_t expirations)
+{
+	update_status(data);
+}
 
 static void on_format(void *data, const struct lf_video_format *fmt, uint32_t generation)
 {
@@ -34,6 +81,7 @@ static void on_format(void *data, const struct lf_video_format *fmt, uint32_t ge
 	lf_fence_waiter_flush(d->fence);
 	lf_server_set_format(d->server, fmt, generation,
 			     fmt ? LF_STREAM_STREAMING : lf_capture_get_state(d->capture));
+	update_status(d);
 }
 
 static void on_state(void *data, enum lf_stream_state state, const char *why)
@@ -45,6 +93,7 @@ static void on_state(void *data, enum lf_stream_state state, const char *why)
 		lf_fence_waiter_flush(d->fence);
 		lf_server_set_format(d->server, NULL, 0, state);
 	}
+	update_status(d);
 }
 
 static void on_frame(void *data, struct lf_frame *f)
@@ -68,18 +117,21 @@ static void on_fence_ready(void *data, struct lf_frame *f)
 static void on_import_failed(void *data, uint32_t drm_format, uint64_t modifier)
 {
 	struct daemon *d = data;
-	lf_capture_report_import_failure(d->capture, drm_format, modifier);
+
+	if (d->capture)
+		lf_capture_report_import_failure(d->capture, drm_format, modifier);
 }
 
 static void on_fill_stats(void *data, struct lf_msg_stats *st)
 {
 	struct daemon *d = data;
-	struct lf_capture_stats cs;
+	struct lf_capture_stats cs = { 0 };
 	struct lf_fence_stats fs;
 
-	lf_capture_get_stats(d->capture, &cs);
+	if (d->capture)
+		lf_capture_get_stats(d->capture, &cs);
 	lf_fence_waiter_get_stats(d->fence, &fs);
-	st->state = lf_capture_get_state(d->capture);
+	st->state = d->capture ? lf_capture_get_state(d->capture) : LF_STREAM_NONE;
 	st->frames_in = cs.frames_in;
 	st->frames_dropped = cs.frames_dropped + fs.superseded;
 	st->frames_corrupted = cs.frames_corrupted;
@@ -94,6 +146,11 @@ static void on_fill_stats(void *data, struct lf_msg_stats *st)
 	st->fence_disabled = fs.disabled;
 }
 
+static void on_clients_changed(void *data, uint32_t n_clients)
+{
+	update_status(data);
+}
+
 static const struct lf_capture_events capture_events = {
 	.format_changed = on_format,
 	.state_changed = on_state,
@@ -106,97 +163,273 @@ static const struct lf_fence_events fence_events = {
 static const struct lf_server_events server_events = {
 	.import_failed = on_import_failed,
 	.fill_stats = on_fill_stats,
+	.clients_changed = on_clients_changed,
+};
+
+static void on_mutter_node(void *data, const char *target)
+{
+	struct daemon *d = data;
+	int r;
+
+	snprintf(d->mutter_target, sizeof(d->mutter_target), "%s", target);
+	if (d->capture) {
+		r = lf_capture_set_target(d->capture, d->mutter_target);
+		if (r < 0)
+			lf_err("cannot switch capture to Mutter's node %s: %s", target, strerror(-r));
+	} else {
+		d->copts.target = d->mutter_target;
+		r = lf_capture_new(d->loop, d->context, &d->copts, &capture_events, d, &d->capture);
+		if (r < 0) {
+			/* Fatal: without capture there is nothing to serve; systemd restarts us. */
+			lf_err("cannot start capture of Mutter's node %s: %s", target, strerror(-r));
+			d->exit_code = EXIT_FAILURE;
+			pw_main_loop_quit(d->main_loop);
+			return;
+		}
+	}
+	update_status(d);
+}
+
+static void on_mutter_lost(void *data, const char *why)
+{
+	struct daemon *d = data;
+
+	lf_fence_waiter_flush(d->fence);
+	lf_server_set_format(d->server, NULL, 0, LF_STREAM_PAUSED);
+	update_status(d);
+}
+
+static const struct lf_mutter_events mutter_events = {
+	.node = on_mutter_node,
+	.lost = on_mutter_lost,
 };
 
 static void on_signal(void *data, int sig)
 {
 	struct daemon *d = data;
-	lf_notice("signal %d: shutting down", sig);
+
+	lf_notice("%s: shutting down", strsignal(sig));
 	pw_main_loop_quit(d->main_loop);
 }
 
-static void usage(FILE *f)
+/* systemd socket activation: exactly one listening AF_UNIX SOCK_SEQPACKET
+ * socket, or none (then the server makes its own). */
+static int socket_from_systemd(int *out_fd)
 {
-	fprintf(f, "Usage: lastframed [--target NODE] [--socket PATH] [--shm-only]\n");
+	int n, fd = SD_LISTEN_FDS_START, r;
+
+	*out_fd = -1;
+	n = sd_listen_fds(1);
+	if (n < 0) {
+		lf_err("invalid socket activation variables (LISTEN_FDS/LISTEN_PID): %s", strerror(-n));
+		return n;
+	}
+	if (n == 0)
+		return 0;
+	if (n > 1) {
+		lf_err("systemd passed %d sockets; lastframed.socket must have exactly one ListenSequentialPacket=", n);
+		return -EINVAL;
+	}
+	r = sd_is_socket(fd, AF_UNIX, SOCK_SEQPACKET, 1);
+	if (r <= 0) {
+		lf_err("the socket systemd passed is not a listening AF_UNIX SOCK_SEQPACKET socket%s%s",
+		       r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
+		return r < 0 ? r : -EINVAL;
+	}
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+		r = -errno;
+		lf_err("cannot set FD_CLOEXEC on the activation socket: %s", strerror(-r));
+		return r;
+	}
+	*out_fd = fd;
+	return 0;
+}
+
+static int default_socket_path(struct lf_config *c)
+{
+	const char *env = getenv("LASTFRAME_SOCKET");
+	const char *rt = getenv("XDG_RUNTIME_DIR");
+	int n;
+
+	if (c->socket_path[0])
+		return 0;
+	if (env && *env)
+		n = snprintf(c->socket_path, sizeof(c->socket_path), "%s", env);
+	else if (rt && *rt == '/')
+		n = snprintf(c->socket_path, sizeof(c->socket_path), "%s/lastframe/socket", rt);
+	else {
+		lf_err("XDG_RUNTIME_DIR is not set and neither --socket nor $LASTFRAME_SOCKET given");
+		return -EINVAL;
+	}
+	if (n < 0 || (size_t)n >= sizeof(c->socket_path)) {
+		lf_err("socket path too long");
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+static int start_source(struct daemon *d)
+{
+	struct lf_config *c = &d->cfg;
+	int r;
+
+	d->copts.shm_only = c->shm_only;
+	d->copts.lease_buffers = 4;
+	if (c->source == LF_SOURCE_MUTTER) {
+		struct lf_mutter_options mo = {
+			.virtual_monitor = c->mutter_record == LF_MUTTER_VIRTUAL,
+			.connector = c->connector,
+			.cursor_mode = c->cursor,
+		};
+		if (c->virtual_width)
+			lf_warn("mutter: a virtual monitor takes the size the stream negotiates; "
+				"%ux%u is not requested yet (Mutter's default is 1280x720)",
+				c->virtual_width, c->virtual_height);
+		r = lf_mutter_source_new(d->loop, d->context, &mo, &mutter_events, d, &d->mutter);
+		if (r < 0)
+			lf_err("cannot start the Mutter source: %s", strerror(-r));
+		return r;
+	}
+	d->copts.target = c->source == LF_SOURCE_NODE ? c->target : NULL;
+	r = lf_capture_new(d->loop, d->context, &d->copts, &capture_events, d, &d->capture);
+	if (r < 0)
+		lf_err("cannot start capture: %s", strerror(-r));
+	return r;
+}
+
+static int setup(struct daemon *d)
+{
+	struct lf_fence_options fopts = { .timeout_ms = d->cfg.fence_timeout_ms,
+					  .publish_on_timeout = d->cfg.fence_timeout_publish,
+					  .no_wait = d->cfg.no_fence_wait };
+	struct lf_server_options sopts = {
+		.socket_path = d->cfg.socket_path,
+		.listen_fd = -1,
+		.max_clients = d->cfg.max_clients,
+		.lease_timeout_ms = d->cfg.lease_timeout_ms,
+		.max_held = 3,
+	};
+	int r;
+
+	r = socket_from_systemd(&sopts.listen_fd);
+	if (r < 0)
+		return r;
+	if (sopts.listen_fd < 0 && (r = default_socket_path(&d->cfg)) < 0)
+		return r;
+
+	d->main_loop = pw_main_loop_new(NULL);
+	if (!d->main_loop) {
+		r = errno ? -errno : -ENOMEM;
+		lf_err("cannot create the main loop: %s", strerror(-r));
+		return r;
+	}
+	d->loop = pw_main_loop_get_loop(d->main_loop);
+	if (!pw_loop_add_signal(d->loop, SIGINT, on_signal, d) ||
+	    !pw_loop_add_signal(d->loop, SIGTERM, on_signal, d)) {
+		r = errno ? -errno : -ENOMEM;
+		lf_err("cannot watch signals: %s", strerror(-r));
+		return r;
+	}
+	signal(SIGPIPE, SIG_IGN);
+
+	d->context = pw_context_new(d->loop, NULL, 0);
+	if (!d->context) {
+		r = errno ? -errno : -ENOMEM;
+		lf_err("cannot create the PipeWire context: %s", strerror(-r));
+		return r;
+	}
+	r = lf_notify_new(d->loop, &d->notify);
+	if (r < 0) {
+		lf_err("cannot set up the systemd watchdog: %s", strerror(-r));
+		return r;
+	}
+	r = lf_server_new(d->loop, &sopts, &server_events, d, &d->server);
+	if (r < 0) {
+		if (sopts.listen_fd >= 0)
+			lf_err("cannot serve on the socket from systemd: %s", strerror(-r));
+		else
+			lf_err("cannot listen on %s: %s", d->cfg.socket_path, strerror(-r));
+		return r;
+	}
+	lf_info("serving on %s", sopts.listen_fd >= 0 ? "the socket from systemd" : d->cfg.socket_path);
+	r = lf_fence_waiter_new(d->loop, &fopts, &fence_events, d, &d->fence);
+	if (r < 0) {
+		lf_err("cannot create the fence waiter: %s", strerror(-r));
+		return r;
+	}
+	lf_config_describe_source(&d->cfg, d->source_desc, sizeof(d->source_desc));
+	lf_info("source: %s", d->source_desc);
+	r = start_source(d);
+	if (r < 0)
+		return r;
+	if (getenv("NOTIFY_SOCKET")) {
+		struct timespec one = { .tv_sec = 1 };
+
+		d->status_timer = pw_loop_add_timer(d->loop, on_status_timer, d);
+		if (d->status_timer)
+			pw_loop_update_timer(d->loop, d->status_timer, &one, &one, false);
+	}
+	return 0;
+}
+
+static void teardown(struct daemon *d)
+{
+	if (d->status_timer)
+		pw_loop_destroy_source(d->loop, d->status_timer);
+	if (d->mutter)
+		lf_mutter_source_destroy(d->mutter);
+	if (d->capture)
+		lf_capture_destroy(d->capture);
+	if (d->fence)
+		lf_fence_waiter_destroy(d->fence);
+	if (d->server)
+		lf_server_destroy(d->server); /* BYE to every client */
+	if (d->notify)
+		lf_notify_destroy(d->notify);
+	if (d->context)
+		pw_context_destroy(d->context);
+	if (d->main_loop)
+		pw_main_loop_destroy(d->main_loop);
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option long_opts[] = {
-		{ "target", required_argument, NULL, 't' },
-		{ "socket", required_argument, NULL, 's' },
-		{ "shm-only", no_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct daemon d = { 0 };
-	struct lf_capture_options copts = { .lease_buffers = 4 };
-	struct lf_fence_options fopts = { .timeout_ms = 100 };
-	struct lf_server_options sopts = { .listen_fd = -1, .max_clients = 64,
-					   .lease_timeout_ms = 1000, .max_held = 3 };
-	char sock_buf[4096];
-	int c, r, ret = EXIT_FAILURE;
+	struct daemon d = { .exit_code = EXIT_SUCCESS };
+	enum lf_config_action action;
+	char err[1024];
+	int r;
 
-	lf_log_init("lastframed", LOG_INFO);
-	while ((c = getopt_long(argc, argv, "t:s:Sh", long_opts, NULL)) != -1) {
-		switch (c) {
-		case 't': copts.target = optarg; break;
-		case 's': sopts.socket_path = optarg; break;
-		case 'S': copts.shm_only = true; break;
-		case 'h': usage(stdout); return EXIT_SUCCESS;
-		default: usage(stderr); return 2;
-		}
+	lf_config_init(&d.cfg);
+	if (lf_config_parse_args(&d.cfg, argc, argv, &action) < 0)
+		return 2;
+	if (action == LF_CONFIG_HELP) {
+		lf_config_usage(stdout);
+		return EXIT_SUCCESS;
 	}
-	if (!sopts.socket_path)
-		sopts.socket_path = getenv("LASTFRAME_SOCKET");
-	if (!sopts.socket_path) {
-		const char *rt = getenv("XDG_RUNTIME_DIR");
-		if (!rt) {
-			lf_err("XDG_RUNTIME_DIR is not set and no --socket given");
-			return EXIT_FAILURE;
-		}
-		snprintf(sock_buf, sizeof(sock_buf), "%s/lastframe/socket", rt);
-		sopts.socket_path = sock_buf;
+	if (action == LF_CONFIG_VERSION) {
+		printf("lastframed %s\n", LF_VERSION);
+		return EXIT_SUCCESS;
 	}
+	if (lf_config_load(&d.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "lastframed: %s\n", err);
+		return 2;
+	}
+	lf_log_init("lastframed", d.cfg.log_level);
+	/* LASTFRAME_LOG_LEVEL (read by lf_log_init) is for tests; flags and the file win. */
+	if (d.cfg.log_level_given)
+		lf_log_set_level(d.cfg.log_level);
 
 	pw_init(&argc, &argv);
-	d.main_loop = pw_main_loop_new(NULL);
-	if (!d.main_loop)
-		goto out;
-	d.loop = pw_main_loop_get_loop(d.main_loop);
-	pw_loop_add_signal(d.loop, SIGINT, on_signal, &d);
-	pw_loop_add_signal(d.loop, SIGTERM, on_signal, &d);
-	signal(SIGPIPE, SIG_IGN);
-
-	d.context = pw_context_new(d.loop, NULL, 0);
-	if (!d.context)
-		goto out;
-	r = lf_server_new(d.loop, &sopts, &server_events, &d, &d.server);
+	r = setup(&d);
 	if (r < 0) {
-		lf_err("cannot listen on %s: %s", sopts.socket_path, strerror(-r));
-		goto out;
+		d.exit_code = EXIT_FAILURE;
+	} else {
+		lf_notify_ready(d.notify); /* serving, even while waiting for a source */
+		update_status(&d);
+		pw_main_loop_run(d.main_loop);
+		lf_notify_stopping(d.notify);
 	}
-	r = lf_fence_waiter_new(d.loop, &fopts, &fence_events, &d, &d.fence);
-	if (r < 0)
-		goto out;
-	r = lf_capture_new(d.loop, d.context, &copts, &capture_events, &d, &d.capture);
-	if (r < 0) {
-		lf_err("cannot start capture: %s", strerror(-r));
-		goto out;
-	}
-	pw_main_loop_run(d.main_loop);
-	ret = EXIT_SUCCESS;
-out:
-	if (d.capture)
-		lf_capture_destroy(d.capture);
-	if (d.fence)
-		lf_fence_waiter_destroy(d.fence);
-	if (d.server)
-		lf_server_destroy(d.server);
-	if (d.context)
-		pw_context_destroy(d.context);
-	if (d.main_loop)
-		pw_main_loop_destroy(d.main_loop);
+	teardown(&d);
 	pw_deinit();
-	return ret;
+	return d.exit_code;
 }

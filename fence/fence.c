@@ -328,7 +328,7 @@ void lf_fence_waiter_submit(struct lf_fence_waiter *w, struct lf_frame *f)
 	if (!f)
 		return;
 	order = ++w->next_order;
-	if (!f->buf || f->buf->type != LF_BUFFER_DMABUF || w->stream_disabled) {
+	if (!f->buf || f->buf->type != LF_BUFFER_DMABUF || w->stream_disabled || w->opts.no_wait) {
 		hand_on(w, f, order);
 		return;
 	}

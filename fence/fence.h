@@ -19,6 +19,7 @@ struct lf_fence_waiter;
 struct lf_fence_options {
 	uint32_t timeout_ms;      /* default 100 */
 	bool publish_on_timeout;  /* hand on with LF_FRAME_FLAG_FENCE_TIMEOUT instead of dropping */
+	bool no_wait;             /* never wait: hand every frame on at once (a test's negative control) */
 };
 
 struct lf_fence_stats {

@@ -495,6 +495,23 @@ START_TEST(percentiles)
 }
 END_TEST
 
+START_TEST(no_wait_hands_on_at_once)
+{
+	int a = eventfd(0, EFD_CLOEXEC);
+	struct lf_buffer *b = buf_new(LF_BUFFER_DMABUF, a, -2);
+	struct lf_fence_options o = { .no_wait = true };
+
+	lf_fence_waiter_destroy(w);
+	ck_assert_int_eq(lf_fence_waiter_new(loop, &o, &events, &sink, &w), 0);
+	lf_fence_waiter_set_kernel_ops(w, &mock_ops, &mock);
+	submit(b, 1);
+	ck_assert_int_eq(sink.n_ready, 1);
+	ck_assert_int_eq(mock.calls, 0);
+	close(a);
+	free(b);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fence-waiter");
@@ -519,6 +536,7 @@ int main(void)
 	tcase_add_test(tc, flush_drops_pending);
 	tcase_add_test(tc, many_pending_stay_bounded);
 	tcase_add_test(tc, percentiles);
+	tcase_add_test(tc, no_wait_hands_on_at_once);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

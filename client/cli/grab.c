@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/* lastframe grab FILE: save the latest frame as PNG or PPM. */
+#include <errno.h>
+#include <getopt.h>
+#include <string.h>
+
+#include "client/cli/cli.h"
+#include "client/cli/convert.h"
+#include "client/cli/image.h"
+
+static int run_grab(struct lf_cli *cli, int argc, char **argv);
+
+const struct lf_cli_cmd lf_cmd_grab = {
+	.name = "grab",
+	.summary = "save the latest frame to a PNG or PPM file",
+	.run = run_grab,
+	.help =
+	"Usage: lastframe [OPTIONS] grab FILE.png|FILE.ppm [--json]\n"
+	"\n"
+	"Save the latest frame of the screencast to FILE. The file type follows the\n"
+	"extension: .png (8-bit RGB, or RGBA when the stream has alpha) or .ppm\n"
+	"(binary P6, RGB). Any other extension is a usage error.\n"
+	"\n"
+	"The frame is converted from the stream's pixel format (BGRx, BGRA, RGBx,\n"
+	"RGBA, xRGB2101010, xBGR2101010, NV12), honouring its stride and crop. The\n"
+	"image is written to a temporary file in the same directory and renamed over\n"
+	"FILE, so FILE is either the old content or the complete new image, never a\n"
+	"partial one (also when the disk is full).\n"
+	"\n"
+	"Waits up to --timeout seconds (default 5) for a frame when the daemon has\n"
+	"none yet.\n"
+	"\n"
+	"Options:\n"
+	"  -j, --json          print a JSON object describing the saved frame:\n"
+	"                      {\"file\",\"width\",\"height\",\"format\",\"drm_format\",\n"
+	"                      \"modifier\",\"buffer_type\",\"seq\",\"generation\",\n"
+	"                      \"skipped\",\"latency_us\",\"pts_latency_us\"}\n"
+	"                      latency_us: daemon received the frame -> lastframe got it;\n"
+	"                      pts_latency_us: producer timestamp -> lastframe got it\n"
+	"                      (null when the producer sends no timestamps)\n"
+	"  -s, --socket PATH   the daemon's socket\n"
+	"  -t, --timeout SEC   how long to wait for a frame (default 5)\n"
+	"  -h, --help          show this help\n"
+	"\n"
+	"Exit status: 0 saved, 1 error (no daemon, no frame, unsupported format,\n"
+	"cannot write FILE), 2 usage error.\n"
+	"\n"
+	"Examples:\n"
+	"  lastframe grab /tmp/screen.png\n"
+	"  lastframe --timeout 1 grab shot.ppm --json\n",
+};
+
+static void print_json(const char *file, const struct lastframe_frame *f,
+		       const struct lf_region *rg)
+{
+	char fourcc[5], mod[128];
+	const char *name = lf_format_name(f->drm_format);
+
+	lf_fourcc_str(f->drm_format, fourcc);
+	printf("{\"file\":");
+	lf_json_string(stdout, file);
+	printf(",\"width\":%u,\"height\":%u,\"format\":", rg->width, rg->height);
+	lf_json_string(stdout, name ? name : fourcc);
+	printf(",\"drm_format\":");
+	lf_json_string(stdout, fourcc);
+	printf(",\"modifier\":\"0x%llx\",\"modifier_name\":", (unsigned long long)f->modifier);
+	lf_json_string(stdout, lf_modifier_name(f->modifier, mod, sizeof(mod)));
+	printf(",\"buffer_type\":\"%s\",\"seq\":%llu,\"generation\":%u,\"buffer_id\":%u,"
+	       "\"skipped\":%u,\"latency_us\":%.1f,\"pts_latency_us\":",
+	       lf_buffer_type_name(f->buffer_type), (unsigned long long)f->seq, f->generation,
+	       f->buffer_id, f->skipped,
+	       (double)(int64_t)(f->client_recv_ns - f->daemon_recv_ns) / 1000.0);
+	if (f->pts_ns)
+		printf("%.1f", (double)(int64_t)(f->client_recv_ns - f->pts_ns) / 1000.0);
+	else
+		printf("null");
+	printf(",\"fence_timeout\":%s}\n",
+	       (f->flags & LASTFRAME_FRAME_FENCE_TIMEOUT) ? "true" : "false");
+}
+
+/* The visible part: the crop when the producer gave a sane one, else all. */
+static struct lf_region frame_region(const struct lastframe_frame *f)
+{
+	struct lf_region rg = { 0, 0, f->width, f->height };
+	const struct lastframe_rect *c = &f->crop;
+
+	if ((f->flags & LASTFRAME_FRAME_CROP) && c->x >= 0 && c->y >= 0 && c->width > 0 &&
+	    c->height > 0 && (uint32_t)c->x < f->width && (uint32_t)c->y < f->height &&
+	    c->width <= f->width - (uint32_t)c->x && c->height <= f->height - (uint32_t)c->y) {
+		rg.x = (uint32_t)c->x;
+		rg.y = (uint32_t)c->y;
+		rg.width = c->width;
+		rg.height = c->height;
+	}
+	return rg;
+}
+
+static int save_frame(struct lastframe *lf, struct lastframe_frame *f, const char *path,
+		      enum lf_image_type type, struct lf_region *rg)
+{
+	struct lf_src_plane planes[LASTFRAME_MAX_PLANES];
+	struct lf_image img = { 0 };
+	unsigned mapped = 0, ch;
+	const char *what;
+	char fourcc[5];
+	int r;
+
+	lf_fourcc_str(f->drm_format, fourcc);
+	if (!lf_convert_supported(f->drm_format)) {
+		lf_cli_error("cannot convert pixel format %s (0x%08x)", fourcc, f->drm_format);
+		return -ENOTSUP;
+	}
+	if (f->modifier != 0 && f->buffer_type == LASTFRAME_BUFFER_DMABUF) {
+		/* Tiled/compressed layouts cannot be read linearly from the CPU. */
+		char mod[128];
+		lf_cli_error("cannot read frames with modifier %s from the CPU",
+			     lf_modifier_name(f->modifier, mod, sizeof(mod)));
+		return -ENOTSUP;
+	}
+	*rg = frame_region(f);
+	for (; mapped < f->n_planes; mapped++) {
+		const void *data;
+		size_t size;
+		r = lastframe_frame_map(lf, f, mapped, &data, &size);
+		if (r < 0) {
+			lf_cli_error("cannot map frame plane %u: %s", mapped, lastframe_strerror(r));
+			goto out;
+		}
+		planes[mapped] = (struct lf_src_plane){ data, size, f->planes[mapped].stride };
+	}
+	ch = type == LF_IMAGE_PNG && lf_convert_has_alpha(f->drm_format) ? 4 : 3;
+	r = lf_image_alloc(&img, type, rg->width, rg->height, ch);
+	if (r < 0) {
+		lf_cli_error("cannot allocate a %ux%u image: %s", rg->width, rg->height, strerror(-r));
+		goto out;
+	}
+	r = lf_convert(f->drm_format, f->width, f->height, planes, f->n_planes, rg, img.channels,
+		       img.pixels, img.stride);
+	if (r < 0) {
+		lf_cli_error("cannot convert the %ux%u %s frame: %s", f->width, f->height, fourcc,
+			     r == -EBADMSG ? "buffer smaller than the picture" : strerror(-r));
+		goto out;
+	}
+	/* End the CPU access (dmabuf sync) before the slow part. */
+	for (unsigned i = 0; i < mapped; i++)
+		lastframe_frame_unmap(lf, f, i);
+	mapped = 0;
+	r = lf_image_write(&img, path, &what);
+	if (r < 0)
+		lf_cli_error("cannot %s %s: %s", what, path, strerror(-r));
+out:
+	for (unsigned i = 0; i < mapped; i++)
+		lastframe_frame_unmap(lf, f, i);
+	lf_image_free(&img);
+	return r;
+}
+
+static int run_grab(struct lf_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		LF_CLI_COMMON_OPTS,
+		{ 0 },
+	};
+	struct lastframe_frame *f = NULL;
+	struct lastframe *lf = NULL;
+	enum lf_image_type type;
+	struct lf_region rg;
+	bool json = false;
+	const char *path;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "j" LF_CLI_COMMON_SHORT, opts, NULL)) != -1) {
+		if (c == 'j') {
+			json = true;
+			continue;
+		}
+		if ((r = lf_cli_common_opt(cli, &lf_cmd_grab, c, optarg)) >= 0)
+			return r;
+	}
+	if (optind >= argc)
+		return lf_cli_usage("grab", "missing FILE");
+	if (optind + 1 < argc)
+		return lf_cli_usage("grab", "unexpected argument '%s'", argv[optind + 1]);
+	path = argv[optind];
+	type = lf_image_type_from_name(path);
+	if (type == LF_IMAGE_NONE)
+		return lf_cli_usage("grab", "cannot tell the image type of '%s': use .png or .ppm",
+				    path);
+
+	if (lf_cli_connect(cli, 0, 1, &lf) < 0)
+		return LF_EXIT_ERROR;
+	r = lastframe_next_frame(lf, lf_cli_timeout_ms(cli), &f);
+	if (r < 0) {
+		lf_cli_explain_no_frame(lf, cli, r);
+		goto out;
+	}
+	r = save_frame(lf, f, path, type, &rg);
+	if (r == 0 && json)
+		print_json(path, f, &rg);
+	if (r == 0 && (f->flags & LASTFRAME_FRAME_FENCE_TIMEOUT))
+		lf_cli_error("warning: the producer's GPU fence timed out: the image may be incomplete");
+out:
+	if (f)
+		lastframe_frame_release(lf, f);
+	lastframe_disconnect(lf);
+	return r < 0 ? LF_EXIT_ERROR : LF_EXIT_OK;
+}
