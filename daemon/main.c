@@ -299,7 +299,8 @@ static int start_source(struct daemon *d)
 
 static int setup(struct daemon *d)
 {
-	struct lf_fence_options fopts = { .timeout_ms = d->cfg.fence_timeout_ms };
+	struct lf_fence_options fopts = { .timeout_ms = d->cfg.fence_timeout_ms,
+					  .no_wait = d->cfg.no_fence_wait };
 	struct lf_server_options sopts = {
 		.socket_path = d->cfg.socket_path,
 		.listen_fd = -1,

@@ -22,6 +22,7 @@ enum key_id {
 	K_FENCE_TIMEOUT,
 	K_MAX_CLIENTS,
 	K_LEASE_TIMEOUT,
+	K_NO_FENCE_WAIT,
 	K_COUNT,
 };
 
@@ -34,6 +35,7 @@ static const char *const key_names[K_COUNT] = {
 	[K_FENCE_TIMEOUT] = "fence-timeout-ms",
 	[K_MAX_CLIENTS] = "max-clients",
 	[K_LEASE_TIMEOUT] = "lease-timeout-ms",
+	[K_NO_FENCE_WAIT] = "no-fence-wait",
 };
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -255,9 +257,10 @@ static int apply_key(struct lf_config *c, enum key_id k, const char *v, char *er
 			       v, sizeof(c->socket_path) - 1);
 		break;
 	case K_SHM_ONLY:
-		r = parse_bool(v, &c->shm_only);
+	case K_NO_FENCE_WAIT:
+		r = parse_bool(v, k == K_SHM_ONLY ? &c->shm_only : &c->no_fence_wait);
 		if (r < 0)
-			seterr(err, errlen, "invalid boolean '%s' for shm-only (expected yes or no)", v);
+			seterr(err, errlen, "invalid boolean '%s' for %s (expected yes or no)", v, key_names[k]);
 		break;
 	case K_LOG_LEVEL:
 		r = parse_log_level(v, &c->log_level);
@@ -340,7 +343,7 @@ int lf_config_parse_text(struct lf_config *c, const char *text, const char *name
 				break;
 		if (k == K_COUNT) {
 			seterr(err, errlen, "%s:%u: unknown key '%s' (known: source, cursor, socket, "
-			       "shm-only, log-level, fence-timeout-ms, max-clients, lease-timeout-ms)",
+			       "shm-only, log-level, fence-timeout-ms, no-fence-wait, max-clients, lease-timeout-ms)",
 			       name, lineno, key);
 			return -EINVAL;
 		}
@@ -473,6 +476,8 @@ void lf_config_usage(FILE *f)
 "      --max-clients N     most clients at once (default 64)\n"
 "      --lease-timeout-ms MS  a client holding a frame longer is dropped (default 1000)\n"
 "      --fence-timeout-ms MS  longest wait for a dmabuf fence (default 100)\n"
+"      --no-fence-wait     hand dmabuf frames on without waiting for their fences\n"
+"                          (for tests and drivers known to be synchronous)\n"
 "\n"
 "Configuration and logging:\n"
 "  -c, --config FILE       read FILE instead of $XDG_CONFIG_HOME/lastframe/lastframed.conf\n"
@@ -483,8 +488,8 @@ void lf_config_usage(FILE *f)
 "  -V, --version           show the version and exit\n"
 "\n"
 "The config file holds 'key = value' lines with the long option names as keys\n"
-"(source, cursor, socket, shm-only, log-level, fence-timeout-ms, max-clients,\n"
-"lease-timeout-ms); '#' starts a comment. Flags override the file.\n"
+"(source, cursor, socket, shm-only, log-level, fence-timeout-ms, no-fence-wait,\n"
+"max-clients, lease-timeout-ms); '#' starts a comment. Flags override the file.\n"
 "\n"
 "Under systemd (Type=notify) lastframed reports READY=1, STATUS= and WATCHDOG=1.\n"
 "SIGTERM or SIGINT: tell clients BYE and exit 0.\n"
@@ -495,7 +500,7 @@ int lf_config_parse_args(struct lf_config *c, int argc, char **argv, enum lf_con
 {
 	enum {
 		O_SOURCE = 0x100, O_CURSOR, O_SHM_ONLY, O_LOG_LEVEL, O_FENCE_TIMEOUT,
-		O_MAX_CLIENTS, O_LEASE_TIMEOUT, O_NO_CONFIG,
+		O_MAX_CLIENTS, O_LEASE_TIMEOUT, O_NO_CONFIG, O_NO_FENCE_WAIT,
 	};
 	static const struct option long_opts[] = {
 		{ "source", required_argument, NULL, O_SOURCE },
@@ -506,6 +511,7 @@ int lf_config_parse_args(struct lf_config *c, int argc, char **argv, enum lf_con
 		{ "max-clients", required_argument, NULL, O_MAX_CLIENTS },
 		{ "lease-timeout-ms", required_argument, NULL, O_LEASE_TIMEOUT },
 		{ "fence-timeout-ms", required_argument, NULL, O_FENCE_TIMEOUT },
+		{ "no-fence-wait", no_argument, NULL, O_NO_FENCE_WAIT },
 		{ "config", required_argument, NULL, 'c' },
 		{ "no-config", no_argument, NULL, O_NO_CONFIG },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -548,6 +554,7 @@ int lf_config_parse_args(struct lf_config *c, int argc, char **argv, enum lf_con
 		case O_CURSOR: k = K_CURSOR; break;
 		case 's': k = K_SOCKET; break;
 		case O_SHM_ONLY: k = K_SHM_ONLY; val = "yes"; break;
+		case O_NO_FENCE_WAIT: k = K_NO_FENCE_WAIT; val = "yes"; break;
 		case O_LOG_LEVEL: k = K_LOG_LEVEL; break;
 		case O_FENCE_TIMEOUT: k = K_FENCE_TIMEOUT; break;
 		case O_MAX_CLIENTS: k = K_MAX_CLIENTS; break;
