@@ -300,6 +300,7 @@ static int start_source(struct daemon *d)
 static int setup(struct daemon *d)
 {
 	struct lf_fence_options fopts = { .timeout_ms = d->cfg.fence_timeout_ms,
+					  .publish_on_timeout = d->cfg.fence_timeout_publish,
 					  .no_wait = d->cfg.no_fence_wait };
 	struct lf_server_options sopts = {
 		.socket_path = d->cfg.socket_path,

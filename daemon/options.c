@@ -22,6 +22,7 @@ enum key_id {
 	K_FENCE_TIMEOUT,
 	K_MAX_CLIENTS,
 	K_LEASE_TIMEOUT,
+	K_FENCE_PUBLISH,
 	K_NO_FENCE_WAIT,
 	K_COUNT,
 };
@@ -35,6 +36,7 @@ static const char *const key_names[K_COUNT] = {
 	[K_FENCE_TIMEOUT] = "fence-timeout-ms",
 	[K_MAX_CLIENTS] = "max-clients",
 	[K_LEASE_TIMEOUT] = "lease-timeout-ms",
+	[K_FENCE_PUBLISH] = "fence-timeout-publish",
 	[K_NO_FENCE_WAIT] = "no-fence-wait",
 };
 
@@ -257,8 +259,13 @@ static int apply_key(struct lf_config *c, enum key_id k, const char *v, char *er
 			       v, sizeof(c->socket_path) - 1);
 		break;
 	case K_SHM_ONLY:
+		r = parse_bool(v, &c->shm_only);
+		if (r < 0)
+			seterr(err, errlen, "invalid boolean '%s' for shm-only (expected yes or no)", v);
+		break;
+	case K_FENCE_PUBLISH:
 	case K_NO_FENCE_WAIT:
-		r = parse_bool(v, k == K_SHM_ONLY ? &c->shm_only : &c->no_fence_wait);
+		r = parse_bool(v, k == K_FENCE_PUBLISH ? &c->fence_timeout_publish : &c->no_fence_wait);
 		if (r < 0)
 			seterr(err, errlen, "invalid boolean '%s' for %s (expected yes or no)", v, key_names[k]);
 		break;
@@ -343,7 +350,8 @@ int lf_config_parse_text(struct lf_config *c, const char *text, const char *name
 				break;
 		if (k == K_COUNT) {
 			seterr(err, errlen, "%s:%u: unknown key '%s' (known: source, cursor, socket, "
-			       "shm-only, log-level, fence-timeout-ms, no-fence-wait, max-clients, lease-timeout-ms)",
+			       "shm-only, log-level, fence-timeout-ms, max-clients, lease-timeout-ms, "
+			       "fence-timeout-publish, no-fence-wait)",
 			       name, lineno, key);
 			return -EINVAL;
 		}
@@ -476,8 +484,10 @@ void lf_config_usage(FILE *f)
 "      --max-clients N     most clients at once (default 64)\n"
 "      --lease-timeout-ms MS  a client holding a frame longer is dropped (default 1000)\n"
 "      --fence-timeout-ms MS  longest wait for a dmabuf fence (default 100)\n"
-"      --no-fence-wait     hand dmabuf frames on without waiting for their fences\n"
-"                          (for tests and drivers known to be synchronous)\n"
+"      --fence-timeout-publish  publish a frame whose fence timed out (flagged\n"
+"                          FENCE_TIMEOUT) instead of dropping it\n"
+"      --no-fence-wait     never wait for dmabuf fences (clients may see\n"
+"                          unfinished frames; for tests and debugging)\n"
 "\n"
 "Configuration and logging:\n"
 "  -c, --config FILE       read FILE instead of $XDG_CONFIG_HOME/lastframe/lastframed.conf\n"
@@ -488,8 +498,8 @@ void lf_config_usage(FILE *f)
 "  -V, --version           show the version and exit\n"
 "\n"
 "The config file holds 'key = value' lines with the long option names as keys\n"
-"(source, cursor, socket, shm-only, log-level, fence-timeout-ms, no-fence-wait,\n"
-"max-clients, lease-timeout-ms); '#' starts a comment. Flags override the file.\n"
+"(source, cursor, socket, shm-only, log-level, fence-timeout-ms, max-clients,\n"
+"lease-timeout-ms, fence-timeout-publish, no-fence-wait); '#' starts a comment. Flags override the file.\n"
 "\n"
 "Under systemd (Type=notify) lastframed reports READY=1, STATUS= and WATCHDOG=1.\n"
 "SIGTERM or SIGINT: tell clients BYE and exit 0.\n"
@@ -500,7 +510,7 @@ int lf_config_parse_args(struct lf_config *c, int argc, char **argv, enum lf_con
 {
 	enum {
 		O_SOURCE = 0x100, O_CURSOR, O_SHM_ONLY, O_LOG_LEVEL, O_FENCE_TIMEOUT,
-		O_MAX_CLIENTS, O_LEASE_TIMEOUT, O_NO_CONFIG, O_NO_FENCE_WAIT,
+		O_MAX_CLIENTS, O_LEASE_TIMEOUT, O_NO_CONFIG, O_FENCE_PUBLISH, O_NO_FENCE_WAIT,
 	};
 	static const struct option long_opts[] = {
 		{ "source", required_argument, NULL, O_SOURCE },
@@ -511,6 +521,7 @@ int lf_config_parse_args(struct lf_config *c, int argc, char **argv, enum lf_con
 		{ "max-clients", required_argument, NULL, O_MAX_CLIENTS },
 		{ "lease-timeout-ms", required_argument, NULL, O_LEASE_TIMEOUT },
 		{ "fence-timeout-ms", required_argument, NULL, O_FENCE_TIMEOUT },
+		{ "fence-timeout-publish", no_argument, NULL, O_FENCE_PUBLISH },
 		{ "no-fence-wait", no_argument, NULL, O_NO_FENCE_WAIT },
 		{ "config", required_argument, NULL, 'c' },
 		{ "no-config", no_argument, NULL, O_NO_CONFIG },
@@ -554,9 +565,10 @@ int lf_config_parse_args(struct lf_config *c, int argc, char **argv, enum lf_con
 		case O_CURSOR: k = K_CURSOR; break;
 		case 's': k = K_SOCKET; break;
 		case O_SHM_ONLY: k = K_SHM_ONLY; val = "yes"; break;
-		case O_NO_FENCE_WAIT: k = K_NO_FENCE_WAIT; val = "yes"; break;
 		case O_LOG_LEVEL: k = K_LOG_LEVEL; break;
 		case O_FENCE_TIMEOUT: k = K_FENCE_TIMEOUT; break;
+		case O_FENCE_PUBLISH: k = K_FENCE_PUBLISH; val = "yes"; break;
+		case O_NO_FENCE_WAIT: k = K_NO_FENCE_WAIT; val = "yes"; break;
 		case O_MAX_CLIENTS: k = K_MAX_CLIENTS; break;
 		case O_LEASE_TIMEOUT: k = K_LEASE_TIMEOUT; break;
 		default:

@@ -43,7 +43,8 @@ struct lf_config {
 	int log_level;                    /* syslog priority */
 	bool log_level_given;             /* by a flag or the file: wins over $LASTFRAME_LOG_LEVEL */
 	uint32_t fence_timeout_ms;
-	bool no_fence_wait;
+	bool fence_timeout_publish;       /* publish (flagged) instead of dropping on timeout */
+	bool no_fence_wait;               /* never wait on fences (tests' negative control) */
 	uint32_t max_clients;
 	uint32_t lease_timeout_ms;
 	char config_path[LF_CONFIG_STR];  /* "" = default path */

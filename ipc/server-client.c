@@ -1,0 +1,573 @@
+/* SPDX-License-Identifier: MIT */
+/* One connected client: receive and dispatch its messages, send it ours. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "daemon/log.h"
+#include "daemon/util.h"
+#include "ipc/server-priv.h"
+
+#define RX_BATCH 32               /* messages per wake-up: fairness between clients */
+#define HELLO_TIMEOUT_NS (5ull * 1000000000ull)
+#define CTRL_LEN CMSG_SPACE(sizeof(int) * LF_PROTO_MAX_FDS)
+
+static void hdr_init(struct lf_msg_hdr *h, uint16_t type, uint32_t length)
+{
+	h->type = type;
+	h->flags = 0;
+	h->length = length;
+}
+
+/* One packet, never blocking. 0, -EAGAIN (socket full) or another -errno. */
+static int send_packet(int fd, const struct iovec *iov, int n_iov, const int *fds, unsigned n_fds)
+{
+	union {
+		char buf[CTRL_LEN];
+		struct cmsghdr align;
+	} ctrl;
+	struct msghdr msg = { .msg_iov = (struct iovec *)iov, .msg_iovlen = n_iov };
+	ssize_t n;
+
+	if (n_fds) {
+		struct cmsghdr *cm;
+
+		memset(&ctrl, 0, sizeof(ctrl));
+		msg.msg_control = ctrl.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * n_fds);
+	}
+	do {
+		n = sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	return 0;
+}
+
+static int send_simple(int fd, const void *msg, size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
+
+	return send_packet(fd, &iov, 1, NULL, 0);
+}
+
+int lf_srv_send_error_fd(int fd, int code, const char *text)
+{
+	struct {
+		struct lf_msg_error e;
+		char text[LF_PROTO_MAX_ERROR_TEXT];
+	} m;
+	size_t tl = strnlen(text, LF_PROTO_MAX_ERROR_TEXT - 1);
+
+	memset(&m, 0, sizeof(m));
+	memcpy(m.text, text, tl);
+	hdr_init(&m.e.hdr, LF_MSG_ERROR, sizeof(m.e) + tl + 1);
+	m.e.code = code;
+	return send_simple(fd, &m, m.e.hdr.length);
+}
+
+void lf_srv_client_destroy(struct srv_client *c)
+{
+	struct lf_server *s = c->s;
+	struct lf_buffer *b;
+
+	lf_debug("client %u (%s) gone: %" PRIu64 " frames sent, %" PRIu64 " dropped",
+		 c->id, c->name, c->frames_sent, c->frames_dropped);
+	if (c->src)
+		pw_loop_destroy_source(s->loop, c->src);
+	lf_close(&c->fd);
+	/* Its leases go back: the buffers return to PipeWire once unheld. */
+	while ((b = lf_lease_set_pop(&c->leases)))
+		lf_buffer_unref(b);
+	spa_list_remove(&c->link);
+	s->n_clients--;
+	free(c);
+	if (s->events && s->events->clients_changed)
+		s->events->clients_changed(s->data, s->n_clients);
+}
+
+int lf_srv_client_fail(struct srv_client *c, int code, const char *fmt, ...)
+{
+	char text[LF_PROTO_MAX_ERROR_TEXT];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	lf_info("client %u (%s, pid %d): %s (%s)", c->id, c->name, (int)c->pid, text, strerror(code));
+	lf_srv_send_error_fd(c->fd, code, text);
+	lf_srv_client_destroy(c);
+	return -ECONNRESET;
+}
+
+void lf_srv_client_send_bye(struct srv_client *c, uint32_t reason)
+{
+	struct lf_msg_bye m = { .reason = reason };
+
+	hdr_init(&m.hdr, LF_MSG_BYE, sizeof(m));
+	send_simple(c->fd, &m, sizeof(m));
+}
+
+int lf_srv_client_send_format(struct srv_client *c)
+{
+	struct lf_server *s = c->s;
+	struct lf_msg_format m = { 0 };
+	int r;
+
+	hdr_init(&m.hdr, LF_MSG_FORMAT, sizeof(m));
+	m.generation = s->wire_generation;
+	m.state = s->state;
+	m.modifier = UINT64_C(0x00ffffffffffffff); /* DRM_FORMAT_MOD_INVALID */
+	if (s->have_format) {
+		const struct lf_video_format *f = &s->fmt;
+
+		m.width = f->width;
+		m.height = f->height;
+		m.drm_format = f->drm_format;
+		m.n_planes = f->n_planes;
+		if (f->has_modifier) {
+			m.modifier = f->modifier;
+			m.flags |= LF_FORMAT_FLAG_MODIFIER;
+		}
+		m.source_type = f->buffer_type;
+		m.buffer_type = f->buffer_type == LF_BUFFER_DMABUF ? LF_WIRE_BUFFER_DMABUF
+								   : LF_WIRE_BUFFER_MEMFD;
+		if (f->buffer_type == LF_BUFFER_MEMPTR)
+			m.flags |= LF_FORMAT_FLAG_COPIED;
+		m.fps_num = f->fps_num;
+		m.fps_den = f->fps_den;
+	}
+	r = send_simple(c->fd, &m, sizeof(m));
+	if (r < 0)
+		return lf_srv_client_fail(c, -r, "cannot send FORMAT");
+	return 0;
+}
+
+/* Socket full on a frame: drop it for this client; one that stays stuck
+ * longer than a lease may be held is gone. */
+static int frame_send_failed(struct srv_client *c, int r)
+{
+	struct lf_server *s = c->s;
+	uint64_t now = lf_now_ns();
+
+	if (r != -EAGAIN)
+		return lf_srv_client_fail(c, -r, "send failed");
+	c->frames_dropped++;
+	if (!c->stuck_since_ns)
+		c->stuck_since_ns = now;
+	else if (now - c->stuck_since_ns > (uint64_t)s->opts.lease_timeout_ms * 1000000ull)
+		return lf_srv_client_fail(c, ETIMEDOUT, "not reading its socket");
+	return 0;
+}
+
+static int send_add_buffer(struct srv_client *c, const struct lf_buffer *b)
+{
+	struct lf_server *s = c->s;
+	const struct srv_buf *sb = lf_srv_buf_get(s, b);
+	struct lf_msg_add_buffer m = { 0 };
+	int fds[LF_MAX_PLANES];
+	uint32_t evicted;
+	int r;
+
+	if (!sb)
+		return lf_srv_client_fail(c, EIO, "buffer %u unusable", b->id);
+	hdr_init(&m.hdr, LF_MSG_ADD_BUFFER, sizeof(m));
+	m.generation = s->wire_generation;
+	m.buffer_id = b->id;
+	m.buffer_type = b->type == LF_BUFFER_DMABUF ? LF_WIRE_BUFFER_DMABUF : LF_WIRE_BUFFER_MEMFD;
+	m.n_planes = b->n_planes;
+	for (uint32_t i = 0; i < b->n_planes; i++) {
+		m.planes[i].offset = b->planes[i].offset;
+		m.planes[i].stride = b->planes[i].stride;
+		m.planes[i].size = b->planes[i].size;
+		fds[i] = sb->ro_fds[i] >= 0 ? sb->ro_fds[i] : b->planes[i].fd;
+	}
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	r = send_packet(c->fd, &iov, 1, fds, b->n_planes);
+	if (r < 0)
+		return r == -EAGAIN ? 1 : lf_srv_client_fail(c, -r, "cannot send ADD_BUFFER");
+	if (lf_known_set_add(&c->known, s->wire_generation, b->id, &evicted) == 1) {
+		struct lf_msg_remove_buffer rm = { .generation = s->wire_generation,
+						   .buffer_id = evicted };
+
+		hdr_init(&rm.hdr, LF_MSG_REMOVE_BUFFER, sizeof(rm));
+		r = send_simple(c->fd, &rm, sizeof(rm));
+		if (r < 0)
+			return lf_srv_client_fail(c, -r, "cannot send REMOVE_BUFFER");
+	}
+	return 0;
+}
+
+static size_t frame_build(struct lf_server *s, const struct lf_frame *f, bool early)
+{
+	struct lf_msg_frame *m = (struct lf_msg_frame *)s->tx;
+	uint32_t n_damage = f->flags & LF_FRAME_FLAG_DAMAGE ? f->n_damage : 0;
+
+	if (n_damage > LF_PROTO_MAX_DAMAGE)
+		n_damage = LF_PROTO_MAX_DAMAGE;
+	memset(m, 0, sizeof(*m));
+	m->generation = s->wire_generation;
+	m->buffer_id = f->buf->id;
+	m->seq = f->seq;
+	m->pts_ns = f->pts_ns;
+	m->recv_ns = f->recv_ns;
+	/* Bitmaps are attached per client (only when its copy is stale). */
+	m->flags = f->flags & ~(LF_FRAME_F_CURSOR_BITMAP | LF_FRAME_F_FENCE_PENDING);
+	if (!n_damage)
+		m->flags &= ~LF_FRAME_F_DAMAGE;
+	if (early && f->n_fences) {
+		m->flags |= LF_FRAME_F_FENCE_PENDING;
+		m->n_fences = f->n_fences;
+	}
+	m->crop = (struct lf_wire_rect){ f->crop.x, f->crop.y, f->crop.width, f->crop.height };
+	if (f->flags & LF_FRAME_FLAG_CURSOR) {
+		m->cursor_x = f->cursor.x;
+		m->cursor_y = f->cursor.y;
+		m->hotspot_x = f->cursor.hotspot_x;
+		m->hotspot_y = f->cursor.hotspot_y;
+	}
+	m->n_damage = n_damage;
+	for (uint32_t i = 0; i < n_damage; i++) {
+		struct lf_wire_rect r = { f->damage[i].x, f->damage[i].y, f->damage[i].width,
+					  f->damage[i].height };
+
+		memcpy(s->tx + sizeof(*m) + i * sizeof(r), &r, sizeof(r));
+	}
+	return sizeof(*m) + n_damage * sizeof(struct lf_wire_rect);
+}
+
+int lf_srv_client_offer(struct srv_client *c, const struct lf_frame *f, uint64_t idx, bool early)
+{
+	struct lf_server *s = c->s;
+	struct lf_msg_frame *m = (struct lf_msg_frame *)s->tx;
+	struct iovec iov[2];
+	int n_iov = 1;
+	bool with_cursor;
+	size_t len;
+	int r;
+
+	if (!c->ready || (c->caps & LF_CAP_NO_FRAMES) || !f->buf)
+		return 0;
+	if (f->seq <= c->last_seq && c->last_idx)
+		return 0; /* already has it (early) or newer */
+	if (early && !(c->caps & LF_CAP_EARLY_FENCES))
+		return 0;
+	if (!lf_lease_set_has_credit(&c->leases))
+		return 0; /* gets the newest frame at its next RELEASE */
+	if (!lf_known_set_has(&c->known, s->wire_generation, f->buf->id)) {
+		r = send_add_buffer(c, f->buf);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			return frame_send_failed(c, -EAGAIN);
+	}
+
+	len = frame_build(s, f, early);
+	m->send_ns = lf_now_ns();
+	m->skipped = c->last_idx && idx > c->last_idx ? (uint32_t)(idx - c->last_idx - 1) : 0;
+	with_cursor = (c->caps & LF_CAP_CURSOR_BITMAP) && s->cursor_serial &&
+		      c->cursor_serial != s->cursor_serial;
+	iov[0] = (struct iovec){ .iov_base = s->tx, .iov_len = len };
+	if (with_cursor) {
+		m->flags |= LF_FRAME_F_CURSOR_BITMAP;
+		m->cursor_width = s->cursor_w;
+		m->cursor_height = s->cursor_h;
+		iov[1] = (struct iovec){ .iov_base = s->cursor,
+					 .iov_len = (size_t)s->cursor_w * s->cursor_h * 4 };
+		len += iov[1].iov_len;
+		n_iov = 2;
+	}
+	hdr_init(&m->hdr, LF_MSG_FRAME, len);
+	r = send_packet(c->fd, iov, n_iov, m->n_fences ? f->fences : NULL, m->n_fences);
+	if (r < 0)
+		return frame_send_failed(c, r);
+
+	c->stuck_since_ns = 0;
+	r = lf_lease_set_take(&c->leases, s->wire_generation, f->buf->id, f->seq,
+			      m->send_ns + (uint64_t)s->opts.lease_timeout_ms * 1000000ull,
+			      lf_buffer_ref(f->buf));
+	if (r < 0) { /* cannot happen: credit and seq were checked */
+		lf_buffer_unref(f->buf);
+		return lf_srv_client_fail(c, EIO, "lease bookkeeping: %s", strerror(-r));
+	}
+	lf_srv_timer_want(s, m->send_ns + (uint64_t)s->opts.lease_timeout_ms * 1000000ull);
+	s->frames_skipped += m->skipped;
+	s->frames_sent++;
+	c->frames_sent++;
+	c->last_seq = f->seq;
+	c->last_idx = idx;
+	if (with_cursor)
+		c->cursor_serial = s->cursor_serial;
+	return 1;
+}
+
+static int on_hello(struct srv_client *c, const struct lf_msg_hello *h)
+{
+	struct lf_server *s = c->s;
+	struct lf_msg_welcome w = { 0 };
+	uint32_t max_held;
+	int r;
+
+	if (c->ready)
+		return lf_srv_client_fail(c, EPROTO, "second HELLO");
+	memcpy(c->name, h->name, sizeof(c->name));
+	c->name[sizeof(c->name) - 1] = '\0';
+	if (h->version < 1)
+		return lf_srv_client_fail(c, EPROTONOSUPPORT, "protocol version %u unsupported",
+					  h->version);
+	c->caps = h->caps & (LF_CAP_EARLY_FENCES | LF_CAP_CURSOR_BITMAP | LF_CAP_NO_FRAMES);
+	max_held = h->max_held ? h->max_held : 1;
+	if (max_held > s->opts.max_held)
+		max_held = s->opts.max_held;
+	if (c->caps & LF_CAP_NO_FRAMES)
+		max_held = 0;
+	lf_lease_set_init(&c->leases, max_held);
+
+	hdr_init(&w.hdr, LF_MSG_WELCOME, sizeof(w));
+	w.version = LF_PROTO_VERSION;
+	w.caps = c->caps;
+	w.max_held = max_held;
+	w.lease_timeout_ms = s->opts.lease_timeout_ms;
+	w.client_id = c->id;
+	snprintf(w.daemon_version, sizeof(w.daemon_version), "lastframed %s", LF_VERSION);
+	r = send_simple(c->fd, &w, sizeof(w));
+	if (r < 0)
+		return lf_srv_client_fail(c, -r, "cannot send WELCOME");
+	c->ready = true;
+	lf_debug("client %u: \"%s\" pid %d caps 0x%x max_held %u", c->id, c->name, (int)c->pid,
+		 c->caps, max_held);
+	r = lf_srv_client_send_format(c);
+	if (r < 0)
+		return r;
+	if (s->latest)
+		return lf_srv_client_offer(c, s->latest, s->latest_idx, false) < 0 ? -ECONNRESET : 0;
+	return 0;
+}
+
+static int on_release(struct srv_client *c, const struct lf_msg_release *m)
+{
+	struct lf_server *s = c->s;
+	struct lf_buffer *b;
+
+	if (lf_lease_set_release(&c->leases, m->generation, m->buffer_id, m->seq, &b) < 0) {
+		s->protocol_errors++;
+		return lf_srv_client_fail(c, EINVAL, "RELEASE of a frame not held (gen %u buffer %u seq %" PRIu64 ")",
+					  m->generation, m->buffer_id, m->seq);
+	}
+	lf_buffer_unref(b);
+	if (s->latest && s->latest->seq > c->last_seq)
+		return lf_srv_client_offer(c, s->latest, s->latest_idx, false) < 0 ? -ECONNRESET : 0;
+	return 0;
+}
+
+static int send_stats(struct srv_client *c)
+{
+	struct lf_server *s = c->s;
+	struct lf_msg_stats st = { 0 };
+	int r;
+
+	hdr_init(&st.hdr, LF_MSG_STATS, sizeof(st));
+	st.state = s->state;
+	st.clients = s->n_clients;
+	st.uptime_ns = lf_now_ns() - s->start_ns;
+	st.frames_published = s->frames_published;
+	st.frames_sent = s->frames_sent;
+	st.frames_skipped = s->frames_skipped;
+	st.lease_timeouts = s->lease_timeouts;
+	st.clients_refused = s->clients_refused;
+	st.protocol_errors = s->protocol_errors;
+	if (s->events && s->events->fill_stats)
+		s->events->fill_stats(s->data, &st);
+	st.hdr.type = LF_MSG_STATS; /* fill_stats must not break the header */
+	st.hdr.length = sizeof(st);
+	r = send_simple(c->fd, &st, sizeof(st));
+	if (r < 0)
+		return lf_srv_client_fail(c, -r == EAGAIN ? ENOBUFS : -r, "cannot send STATS");
+	return 0;
+}
+
+static int dispatch(struct srv_client *c, const struct lf_proto_msg *m)
+{
+	struct lf_server *s = c->s;
+	int r;
+
+	if (!c->ready && m->hdr.type != LF_MSG_HELLO && m->hdr.type != LF_MSG_BYE &&
+	    m->hdr.type != LF_MSG_ERROR) {
+		s->protocol_errors++;
+		return lf_srv_client_fail(c, EPROTO, "%s before HELLO", lf_proto_type_name(m->hdr.type));
+	}
+	switch (m->hdr.type) {
+	case LF_MSG_HELLO:
+		return on_hello(c, &m->u.hello);
+	case LF_MSG_RELEASE:
+		return on_release(c, &m->u.release);
+	case LF_MSG_PING: {
+		struct lf_msg_ping p = { .cookie = m->u.ping.cookie };
+
+		hdr_init(&p.hdr, LF_MSG_PONG, sizeof(p));
+		r = send_simple(c->fd, &p, sizeof(p));
+		if (r < 0)
+			return lf_srv_client_fail(c, -r == EAGAIN ? ENOBUFS : -r, "cannot send PONG");
+		return 0;
+	}
+	case LF_MSG_PONG:
+		return 0;
+	case LF_MSG_STATS_REQUEST:
+		return send_stats(c);
+	case LF_MSG_IMPORT_FAILED:
+		if (m->u.import_failed.generation == s->wire_generation && !s->import_failed_sent &&
+		    s->events && s->events->import_failed) {
+			s->import_failed_sent = true;
+			lf_notice("client %u (%s) cannot import format 0x%08x modifier 0x%016" PRIx64,
+				  c->id, c->name, m->u.import_failed.drm_format,
+				  m->u.import_failed.modifier);
+			s->events->import_failed(s->data, m->u.import_failed.drm_format,
+						 m->u.import_failed.modifier);
+		}
+		return 0;
+	case LF_MSG_BYE:
+		lf_srv_client_destroy(c);
+		return -ECONNRESET;
+	case LF_MSG_ERROR:
+		lf_info("client %u (%s) reports error %u: %s", c->id, c->name, m->u.error.code,
+			m->error_text);
+		lf_srv_client_destroy(c);
+		return -ECONNRESET;
+	default:
+		s->protocol_errors++;
+		return lf_srv_client_fail(c, EPROTO, "unexpected %s", lf_proto_type_name(m->hdr.type));
+	}
+}
+
+static void close_fds(const int *fds, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+/* 1: one message handled, 0: nothing to read, <0: client gone. */
+static int receive_one(struct srv_client *c)
+{
+	struct lf_server *s = c->s;
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * LF_PROTO_MAX_FDS)];
+		struct cmsghdr align;
+	} ctrl;
+	struct iovec iov = { .iov_base = s->rx, .iov_len = LF_PROTO_MAX_MSG };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = ctrl.buf, .msg_controllen = sizeof(ctrl.buf) };
+	struct lf_proto_msg m;
+	int fds[LF_PROTO_MAX_FDS * 2];
+	unsigned n_fds = 0;
+	ssize_t n;
+	int r;
+
+	do {
+		n = recvmsg(c->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		lf_srv_client_destroy(c); /* ECONNRESET etc.: it is gone */
+		return -ECONNRESET;
+	}
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (n_fds < LF_ARRAY_SIZE(fds))
+				fds[n_fds++] = fd;
+			else
+				close(fd);
+		}
+	}
+	if (n == 0 && n_fds == 0) {
+		lf_srv_client_destroy(c); /* orderly EOF: the client closed */
+		return -ECONNRESET;
+	}
+	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		close_fds(fds, n_fds);
+		s->protocol_errors++;
+		return lf_srv_client_fail(c, msg.msg_flags & MSG_TRUNC ? EMSGSIZE : EBADMSG,
+					  msg.msg_flags & MSG_TRUNC ? "message too large"
+								    : "too many file descriptors");
+	}
+	r = lf_proto_parse(s->rx, (size_t)n, n_fds, LF_PROTO_TO_DAEMON, &m);
+	/* No client message carries fds (the parser rejects them): never keep any. */
+	close_fds(fds, n_fds);
+	if (r == LF_PROTO_IGNORE)
+		return 1;
+	if (r < 0) {
+		s->protocol_errors++;
+		return lf_srv_client_fail(c, -r, "bad message (type %u, %zd bytes, %u fds)",
+					  m.hdr.type, n, n_fds);
+	}
+	r = dispatch(c, &m);
+	return r < 0 ? r : 1;
+}
+
+static void on_client_io(void *data, int fd, uint32_t mask)
+{
+	struct srv_client *c = data;
+
+	if (mask & SPA_IO_IN) {
+		for (int i = 0; i < RX_BATCH; i++) {
+			int r = receive_one(c);
+
+			if (r < 0)
+				return;
+			if (r == 0)
+				break;
+		}
+	} else if (mask & (SPA_IO_HUP | SPA_IO_ERR)) {
+		lf_srv_client_destroy(c);
+	}
+}
+
+int lf_srv_client_new(struct lf_server *s, int fd, pid_t pid, uid_t uid)
+{
+	struct srv_client *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		close(fd);
+		return -ENOMEM;
+	}
+	c->s = s;
+	c->fd = fd;
+	c->pid = pid;
+	c->uid = uid;
+	c->id = ++s->next_client_id;
+	snprintf(c->name, sizeof(c->name), "?");
+	c->hello_deadline_ns = lf_now_ns() + HELLO_TIMEOUT_NS;
+	lf_lease_set_init(&c->leases, 0);
+	lf_known_set_reset(&c->known, 0);
+	c->src = pw_loop_add_io(s->loop, fd, SPA_IO_IN | SPA_IO_HUP | SPA_IO_ERR, false,
+				on_client_io, c);
+	if (!c->src) {
+		int r = -errno;
+
+		close(fd);
+		free(c);
+		return r ? r : -ENOMEM;
+	}
+	spa_list_append(&s->clients, &c->link);
+	s->n_clients++;
+	lf_srv_timer_want(s, c->hello_deadline_ns);
+	if (s->events && s->events->clients_changed)
+		s->events->clients_changed(s->data, s->n_clients);
+	return 0;
+}

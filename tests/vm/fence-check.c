@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fence-check: a liblastframe client that checks, on every frame it receives,
+ * that the producer had finished it. Runs inside the test VM against
+ * lastframe-testsrc --vgem (which queues each dmabuf with an unsignalled vgem
+ * write fence and renders + signals it later).
+ *
+ * Per frame, at once on receipt:
+ *  - the dmabuf's write fences have signalled: poll(dmabuf, POLLIN, 0), which
+ *    does not wait;
+ *  - the pixels, read through our own mmap WITHOUT DMA_BUF_IOCTL_SYNC (whose
+ *    START would wait for the fence and hide a frame published too early),
+ *    are one complete testsrc pattern;
+ *  - its counter is newer than every counter seen before (a stale buffer
+ *    shows an older frame).
+ *
+ * Usage: fence-check [--frames N] [--wait-ms MS] [--expect-stale]
+ * Prints a JSON summary. Exit 0: N frames, all good (or, with --expect-stale,
+ * at least one bad one: the negative control); 1 otherwise; 77 no dmabufs.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "client/lastframe.h"
+#include "tests/testsrc/pattern.h"
+
+#define FOURCC(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+
+struct tally {
+	uint64_t frames, good, unsignalled, incomplete, not_newer, timeout_flagged, map_errors;
+	uint32_t last_counter;
+	bool have_counter;
+	char first_bad[256];
+};
+
+/* Byte offsets of R, G, B in a 4-byte pixel, or false for formats we don't read. */
+static bool rgb_offsets(uint32_t drm_format, int off[3])
+{
+	switch (drm_format) {
+	case FOURCC('X', 'R', '2', '4'): case FOURCC('A', 'R', '2', '4'): /* B G R x */
+		off[0] = 2; off[1] = 1; off[2] = 0; return true;
+	case FOURCC('X', 'B', '2', '4'): case FOURCC('A', 'B', '2', '4'): /* R G B x */
+		off[0] = 0; off[1] = 1; off[2] = 2; return true;
+	default:
+		return false;
+	}
+}
+
+static void note_bad(struct tally *t, const struct lastframe_frame *f, const char *what)
+{
+	if (!t->first_bad[0])
+		snprintf(t->first_bad, sizeof(t->first_bad), "seq %llu: %s",
+			 (unsigned long long)f->seq, what);
+}
+
+static int check_frame(struct tally *t, const struct lastframe_frame *f, uint8_t *rgb)
+{
+	const struct lastframe_plane *p = &f->planes[0];
+	struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
+	struct lf_pattern_result res;
+	size_t len = (size_t)p->stride * f->height;
+	bool signalled, bad = false;
+	const uint8_t *px;
+	void *map;
+	int off[3];
+
+	if (f->buffer_type != LASTFRAME_BUFFER_DMABUF)
+		return -EPROTO;
+	if (!rgb_offsets(f->drm_format, off))
+		return -ENOTSUP;
+	t->frames++;
+	if (f->flags & LASTFRAME_FRAME_FENCE_TIMEOUT)
+		t->timeout_flagged++;
+	/* First, before anything else can let time pass. */
+	signalled = poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
+	map = mmap(NULL, len + p->offset, PROT_READ, MAP_SHARED, p->fd, 0);
+	if (map == MAP_FAILED) {
+		t->map_errors++;
+		note_bad(t, f, "mmap failed");
+		return 0;
+	}
+	px = (const uint8_t *)map + p->offset;
+	for (uint32_t y = 0; y < f->height; y++)
+		for (uint32_t x = 0; x < f->width; x++)
+			for (int c = 0; c < 3; c++)
+				rgb[((size_t)y * f->width + x) * 3 + c] =
+					px[(size_t)y * p->stride + (size_t)x * 4 + off[c]];
+	munmap(map, len + p->offset);
+	lf_pattern_check_rgb(rgb, f->width, f->height, (size_t)f->width * 3, &res);
+
+	if (!signalled) {
+		t->unsignalled++;
+		note_bad(t, f, "write fence still pending when the frame arrived");
+		bad = true;
+	}
+	if (!res.complete) {
+		t->incomplete++;
+		note_bad(t, f, res.error ? res.error : "incomplete");
+		bad = true;
+	} else if (t->have_counter && res.counter <= t->last_counter) {
+		t->not_newer++;
+		note_bad(t, f, "counter not newer than a frame seen before (stale buffer)");
+		bad = true;
+	}
+	if (res.complete && (!t->have_counter || res.counter > t->last_counter)) {
+		t->last_counter = res.counter;
+		t->have_counter = true;
+	}
+	t->good += !bad;
+	return 0;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: fence-check [--frames N] [--wait-ms MS] [--expect-stale]\n"
+		"Receive N frames (default 300) from lastframed and check each was\n"
+		"finished (fence signalled, complete pattern, newer counter) on arrival.\n"
+		"  --wait-ms MS     longest wait for one frame (default 10000)\n"
+		"  --expect-stale   negative control: succeed only if a bad frame is seen\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "frames", required_argument, NULL, 'n' },
+		{ "wait-ms", required_argument, NULL, 'w' },
+		{ "expect-stale", no_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct lastframe_options lo = { .name = "fence-check", .max_held = 1 };
+	struct lastframe *lf = NULL;
+	struct tally t = { 0 };
+	uint64_t want = 300;
+	int wait_ms = 10000, c, r, ret = 1;
+	bool expect_stale = false;
+	uint8_t *rgb = NULL;
+	size_t rgb_size = 0;
+
+	while ((c = getopt_long(argc, argv, "n:w:sh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n': want = strtoull(optarg, NULL, 10); break;
+		case 'w': wait_ms = atoi(optarg); break;
+		case 's': expect_stale = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	r = lastframe_connect(&lo, &lf);
+	if (r < 0) {
+		fprintf(stderr, "fence-check: connect: %s\n", lastframe_strerror(r));
+		return 1;
+	}
+	while (t.frames < want) {
+		struct lastframe_frame *f;
+		size_t need;
+
+		r = lastframe_next_frame(lf, wait_ms, &f);
+		if (r < 0) {
+			fprintf(stderr, "fence-check: after %llu frames: %s\n",
+				(unsigned long long)t.frames, lastframe_strerror(r));
+			break;
+		}
+		need = (size_t)f->width * f->height * 3;
+		if (need > rgb_size) {
+			free(rgb);
+			rgb = malloc(need);
+			rgb_size = rgb ? need : 0;
+		}
+		r = rgb ? check_frame(&t, f, rgb) : -ENOMEM;
+		lastframe_frame_release(lf, f);
+		if (r < 0) {
+			fprintf(stderr, "fence-check: cannot check this stream: %s\n", strerror(-r));
+			ret = r == -EPROTO ? 77 : 1;
+			goto out;
+		}
+	}
+	printf("{\"frames\":%llu,\"good\":%llu,\"unsignalled\":%llu,\"incomplete\":%llu,"
+	       "\"not_newer\":%llu,\"timeout_flagged\":%llu,\"map_errors\":%llu,"
+	       "\"last_counter\":%u,\"first_bad\":\"%s\"}\n",
+	       (unsigned long long)t.frames, (unsigned long long)t.good,
+	       (unsigned long long)t.unsignalled, (unsigned long long)t.incomplete,
+	       (unsigned long long)t.not_newer, (unsigned long long)t.timeout_flagged,
+	       (unsigned long long)t.map_errors, t.last_counter, t.first_bad);
+	if (expect_stale)
+		ret = t.frames > 0 && t.good < t.frames ? 0 : 1;
+	else
+		ret = t.frames >= want && t.good == t.frames ? 0 : 1;
+out:
+	free(rgb);
+	lastframe_disconnect(lf);
+	return ret;
+}
