@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Issue 4 end to end, inside the VM (tests/vm/run-vm-tests): real pipewire +
+# wireplumber, lastframe-testsrc --vgem (dumb-buffer dmabufs on vgem, a write
+# fence attached before queueing, pixels rendered and the fence signalled
+# later), real lastframed, real clients.
+#  1. --fence-delay-ms 30: over >= 300 frames no client gets a frame before
+#     its fence signalled (fence-check: fence state on arrival, full pattern,
+#     newer counter, on every frame); `lastframe stats` counts them as waited.
+#  2. A fence that does not signal (producer frozen with SIGSTOP while its
+#     frame's fence is pending) takes the timeout path; later frames flow.
+#  3. Negative control: lastframed --no-fence-wait does hand out unfinished
+#     frames, so checks 1-2 can fail.
+#  4. --fence-delay-ms 0 (signalled before queueing): the frames are counted
+#     as already signalled, wait p50 < 1 ms.
+# Numbers go to $LF_VM_OUT/fence-e2e.json when run in the VM.
+set -euo pipefail
+LF_ROOT=${LF_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+[ -f "$LF_ROOT/tests/lib/session.sh" ] || { echo "tests/lib/session.sh is missing"; exit 77; }
+source "$LF_ROOT/tests/lib/session.sh"
+
+[ -e /dev/dri/card0 ] || lf_skip "no /dev/dri/card0: runs inside the VM (tests/vm/run-vm-tests)"
+for b in lastframed lastframe lastframe-testsrc vm/bin/fence-check; do
+  [ -x "$LF_BUILD/$b" ] || lf_skip "$LF_BUILD/$b is not built"
+done
+"$LF_BUILD/lastframe-testsrc" --help 2>&1 | grep -q -- '--vgem' || lf_skip "lastframe-testsrc has no --vgem mode"
+
+SIZE=${LF_VM_FENCE_SIZE:-320x240}
+RATE=${LF_VM_FENCE_RATE:-60}
+FRAMES=${LF_VM_FENCE_FRAMES:-300}
+CHECK=$LF_BUILD/vm/bin/fence-check
+RESULTS=${LF_VM_OUT:-}
+
+lf_session_start
+
+# jq-less JSON field reader: json_get JSON KEY
+json_get() { python3 -c 'import json,sys; v=json.loads(sys.argv[1])[sys.argv[2]]; print(str(v).lower() if isinstance(v,bool) else v)' "$1" "$2"; }
+stats() { "$LF_BUILD/lastframe" --timeout 5 stats --json; }
+ms() { python3 -c 'import sys; print("%.3f" % (int(sys.argv[1]) / 1e6))' "$1"; }
+
+daemon_stop() { [ -n "${LF_DAEMON_PID:-}" ] && lf_stop "$LF_DAEMON_PID"; LF_DAEMON_PID=; }
+
+lf_testsrc_start fsrc30 --vgem --size "$SIZE" --rate "$RATE" --fence-delay-ms 30
+SRC30=$LF_TESTSRC_PID
+
+# --- 1. fences that signal 30 ms after queueing ------------------------------
+lf_daemon_start --target fsrc30
+lf_wait_for 20 "$LF_BUILD/lastframe" --timeout 2 info
+info=$("$LF_BUILD/lastframe" --timeout 5 info --json)
+lf_log "info: $info"
+[ "$(json_get "$info" buffer_type)" = dmabuf ] || lf_fail "stream is not dmabuf: $info"
+res1=$("$CHECK" --frames "$FRAMES") || lf_fail "frames reached the client before their fence signalled: $res1"
+st1=$(stats)
+lf_log "1. fence-check: $res1"
+lf_log "1. stats: $st1"
+[ "$(json_get "$st1" fence_disabled)" = false ] || lf_fail "fence waiting disabled: $st1"
+waited=$(json_get "$st1" fence_waited)
+[ "$waited" -ge "$FRAMES" ] || lf_fail "only $waited frames counted as waited (want >= $FRAMES): $st1"
+
+# --- 2. a fence that does not signal in time ------------------------------
+t0=$(json_get "$st1" fence_timeouts)
+t1=$t0
+for attempt in 1 2 3; do
+  kill -STOP "$SRC30"
+  sleep 0.6   # > the 100 ms fence timeout; the frozen frame's fence stays pending
+  kill -CONT "$SRC30"
+  t1=$(json_get "$(stats)" fence_timeouts)
+  [ "$t1" -gt "$t0" ] && break
+done
+[ "$t1" -gt "$t0" ] || lf_fail "no fence timeout counted after freezing the producer 3 times"
+res2=$("$CHECK" --frames 30) || lf_fail "frames after the timeout are bad or missing: $res2"
+st2=$(stats)
+lf_log "2. timeouts $t0 -> $t1; after: $res2"
+daemon_stop
+
+# --- 3. negative control: no fence waiting ---------------------------------
+lf_daemon_start --target fsrc30 --no-fence-wait
+lf_wait_for 20 "$LF_BUILD/lastframe" --timeout 2 info
+res3=$("$CHECK" --frames 60 --expect-stale) || lf_fail "negative control: --no-fence-wait showed no unfinished frame, the check cannot fail: $res3"
+lf_log "3. --no-fence-wait: $res3"
+daemon_stop
+lf_stop "$SRC30"
+
+# --- 4. already-signalled fences ---------------------------------------------
+lf_testsrc_start fsrc0 --vgem --size "$SIZE" --rate "$RATE" --fence-delay-ms 0
+lf_daemon_start --target fsrc0
+lf_wait_for 20 "$LF_BUILD/lastframe" --timeout 2 info
+res4=$("$CHECK" --frames 100) || lf_fail "already-signalled frames bad: $res4"
+st4=$(stats)
+lf_log "4. fence-check: $res4"
+lf_log "4. stats: $st4"
+already=$(json_get "$st4" fence_already_signalled)
+p50_4=$(json_get "$st4" fence_wait_p50_ns)
+[ "$already" -ge 100 ] || lf_fail "only $already frames counted as already signalled: $st4"
+[ "$p50_4" -lt 1000000 ] || lf_fail "already-signalled wait p50 $p50_4 ns >= 1 ms: $st4"
+daemon_stop
+
+echo "fence e2e: $FRAMES frames with 30 ms fences all final; waited=$waited," \
+  "p50 $(ms "$(json_get "$st1" fence_wait_p50_ns)") ms, p99 $(ms "$(json_get "$st1" fence_wait_p99_ns)") ms;" \
+  "timeouts $t0 -> $t1 and frames flowed after; negative control saw bad frames;" \
+  "already signalled: $already, p50 $(ms "$p50_4") ms"
+if [ -n "$RESULTS" ] && [ -d "$RESULTS" ]; then
+  printf '{"delay30":{"check":%s,"stats":%s},"timeout":{"before":%s,"after":%s,"check":%s},"no_wait":%s,"delay0":{"check":%s,"stats":%s}}\n' \
+    "$res1" "$st1" "$t0" "$t1" "$res2" "$res3" "$res4" "$st4" > "$RESULTS/fence-e2e.json"
+fi
