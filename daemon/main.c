@@ -351,7 +351,6 @@ static int setup(struct daemon *d)
 			lf_err("cannot listen on %s: %s", d->cfg.socket_path, strerror(-r));
 		return r;
 	}
-	lf_info("serving on %s", sopts.listen_fd >= 0 ? "the socket from systemd" : d->cfg.socket_path);
 	r = lf_fence_waiter_new(d->loop, &fopts, &fence_events, d, &d->fence);
 	if (r < 0) {
 		lf_err("cannot create the fence waiter: %s", strerror(-r));

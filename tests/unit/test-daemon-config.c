@@ -101,7 +101,8 @@ START_TEST(flags)
 
 	ck_assert_int_eq(parse(&c, &act, "--source", "mutter:virtual", "--cursor", "metadata",
 			       "-s", "/tmp/x.sock", "--shm-only", "-v", "--fence-timeout-ms", "250",
-			       "--max-clients", "8", "--lease-timeout-ms", "3000", NULL), 0);
+			       "--max-clients", "8", "--lease-timeout-ms", "3000", "--no-fence-wait", NULL), 0);
+	ck_assert(c.no_fence_wait);
 	ck_assert_int_eq(c.source, LF_SOURCE_MUTTER);
 	ck_assert_int_eq(c.mutter_record, LF_MUTTER_VIRTUAL);
 	ck_assert_int_eq(c.cursor, LF_CURSOR_METADATA);
