@@ -381,36 +381,43 @@ class Report:
 
     def _plot_cpu(self, gp, tmp):
         ns = sorted({r["clients"] for r in self.cpu if r["consumer"] == "lastframe"})
-        series = [("floor", "floor", 1), ("gst", "gst pipewiresrc ! fakesink", 1)] + \
+        series = [("floor", "floor (bare pw\\_stream)", 1), ("gst", "gst pipewiresrc ! fakesink", 1)] + \
                  [("lastframe", f"lastframed, {n} client{'s' if n > 1 else ''}", n) for n in ns]
-        plots = []
-        for buf, dash in (("memfd", 1), ("memptr", 2)):
+        panels = []
+        ymax = 10.0
+        for buf in ("memfd", "memptr"):
+            plots = []
             for i, (cons, label, n) in enumerate(series):
                 pts = []
                 for x, res in enumerate(RES_ORDER):
                     u = us_per_frame(self.cpu_row(res, buf, cons, n))
                     if u is not None:
                         pts.append(f"{x} {u:.3f}")
+                        ymax = max(ymax, u)
                 if not pts:
                     continue
                 fn = os.path.join(tmp, f"cpu-{buf}-{cons}-{n}.dat")
                 with open(fn, "w") as f:
                     f.write("\n".join(pts) + "\n")
-                plots.append(f"'{fn}' using 1:2 with linespoints lw 2 pt 7 dt {dash} lc {i + 1} "
-                             f"title '{label} ({'MemFd' if buf == 'memfd' else 'MemPtr'})'")
-        if not plots:
+                plots.append(f"'{fn}' using 1:2 with linespoints lw 2 pt 7 ps 1.3 lc {i + 1} "
+                             f"title '{label}'")
+            if plots:
+                name = "MemFd producer (zero-copy)" if buf == "memfd" else "MemPtr producer (daemon copies)"
+                panels.append(f"set title '{name}'\nplot {', '.join(plots)}\n")
+        if not panels:
             return
         out = os.path.join(self.results, "cpu.png")
-        self._gnuplot(gp, f"""set terminal pngcairo size 900,560 font ',10'
+        self._gnuplot(gp, f"""set terminal pngcairo size 1100,560 font ',10'
 set output '{out}'
-set title 'CPU per frame vs resolution (60 fps producer; lower is better)'
+set multiplot layout 1,{len(panels)} title 'CPU per frame vs resolution, 60 fps producer (lower is better)'
 set ylabel 'µs CPU per frame (log)'
 set logscale y
+set yrange [10:{ymax * 2:.0f}]
 set xrange [-0.3:2.3]
 set xtics ('1280x720' 0, '1920x1080' 1, '3840x2160' 2)
 set grid
-set key outside right top
-plot {', '.join(plots)}
+set key below
+{''.join(panels)}unset multiplot
 """)
 
     def _plot_latency(self, gp, tmp):
