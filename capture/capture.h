@@ -20,7 +20,8 @@ struct lf_capture;
 struct lf_capture_options {
 	const char *target;        /* node.name or object.serial; NULL = let the session manager pick */
 	bool shm_only;             /* never offer dmabuf */
-	const uint64_t *modifiers; /* override the EGL modifier list (n_modifiers > 0) */
+	const uint64_t *modifiers; /* override the EGL modifier list (n_modifiers > 0); else
+				    * $LASTFRAME_MODIFIERS ("LINEAR,INVALID,0x…") when set */
 	size_t n_modifiers;
 	const char *render_node;   /* EGL device/GBM node to ask for modifiers; NULL = first found */
 	/* The capture owns its pw_core connection so it can reconnect after a
