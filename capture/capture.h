@@ -8,6 +8,7 @@
  */
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include <pipewire/pipewire.h>
@@ -19,7 +20,8 @@ struct lf_capture;
 struct lf_capture_options {
 	const char *target;        /* node.name or object.serial; NULL = let the session manager pick */
 	bool shm_only;             /* never offer dmabuf */
-	const uint64_t *modifiers; /* override the EGL modifier list (n_modifiers > 0) */
+	const uint64_t *modifiers; /* override the EGL modifier list (n_modifiers > 0); else
+				    * $LASTFRAME_MODIFIERS ("LINEAR,INVALID,0x…") when set */
 	size_t n_modifiers;
 	const char *render_node;   /* EGL device/GBM node to ask for modifiers; NULL = first found */
 	/* The capture owns its pw_core connection so it can reconnect after a
@@ -64,3 +66,8 @@ int lf_capture_report_import_failure(struct lf_capture *c, uint32_t drm_format, 
 const struct lf_video_format *lf_capture_get_format(struct lf_capture *c);
 enum lf_stream_state lf_capture_get_state(struct lf_capture *c);
 void lf_capture_get_stats(struct lf_capture *c, struct lf_capture_stats *st);
+
+/* Print what lf_capture_new with these options would offer (formats, DRM
+ * modifiers with their libdrm names, where they came from): for
+ * `lastframed --list-formats`. opts may be NULL. */
+int lf_capture_print_formats(FILE *out, const struct lf_capture_options *opts);

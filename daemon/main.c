@@ -398,6 +398,16 @@ int main(int argc, char **argv)
 	char err[1024];
 	int r;
 
+	/* --list-formats: what capture/ would offer (formats, modifiers), then exit. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--list-formats") == 0) {
+			struct lf_capture_options lo = { .shm_only = false };
+			for (int j = 1; j < argc; j++)
+				lo.shm_only |= strcmp(argv[j], "--shm-only") == 0;
+			lf_log_init("lastframed", LOG_WARNING);
+			return lf_capture_print_formats(stdout, &lo) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+		}
+	}
 	lf_config_init(&d.cfg);
 	if (lf_config_parse_args(&d.cfg, argc, argv, &action) < 0)
 		return 2;

@@ -63,17 +63,18 @@ static int send_simple(int fd, const void *msg, size_t len)
 
 int lf_srv_send_error_fd(int fd, int code, const char *text)
 {
-	struct {
-		struct lf_msg_error e;
-		char text[LF_PROTO_MAX_ERROR_TEXT];
+	union {
+		uint8_t buf[sizeof(struct lf_msg_error) + LF_PROTO_MAX_ERROR_TEXT];
+		struct lf_msg_hdr align;
 	} m;
+	struct lf_msg_error e = { .code = (uint32_t)code };
 	size_t tl = strnlen(text, LF_PROTO_MAX_ERROR_TEXT - 1);
 
-	memset(&m, 0, sizeof(m));
-	memcpy(m.text, text, tl);
-	hdr_init(&m.e.hdr, LF_MSG_ERROR, sizeof(m.e) + tl + 1);
-	m.e.code = code;
-	return send_simple(fd, &m, m.e.hdr.length);
+	hdr_init(&e.hdr, LF_MSG_ERROR, sizeof(e) + tl + 1);
+	memcpy(m.buf, &e, sizeof(e));
+	memcpy(m.buf + sizeof(e), text, tl);
+	m.buf[sizeof(e) + tl] = '\0';
+	return send_simple(fd, m.buf, e.hdr.length);
 }
 
 void lf_srv_client_destroy(struct srv_client *c)

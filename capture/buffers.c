@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lf_buffer wrappers around pw_buffers. The last unref queues the pw_buffer
+ * back to the stream. When PipeWire removes a buffer (renegotiation, stream
+ * gone) while a frame, fence wait or client lease still holds it, the
+ * wrapper is orphaned: it outlives the pw_buffer, its fds read -1, and its
+ * final release only frees the wrapper.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include <spa/buffer/buffer.h>
+
+#include "capture/capture-int.h"
+#include "capture/formats.h"
+#include "daemon/log.h"
+
+struct cap_buffer {
+	struct lf_buffer buf;     /* first: release gets &buf */
+	struct spa_list link;     /* in lf_capture.buffers while not orphaned */
+	struct pw_buffer *pwb;    /* NULL once orphaned */
+	struct pw_stream *stream;
+	bool orphan;
+};
+
+static void cap_buffer_release(struct lf_buffer *b, void *data)
+{
+	struct cap_buffer *cb = (struct cap_buffer *)b;
+
+	if (cb->orphan) {
+		free(cb);
+		return;
+	}
+	pw_stream_queue_buffer(cb->stream, cb->pwb);
+}
+
+struct lf_buffer *capture_buffer_get(struct pw_buffer *b)
+{
+	struct cap_buffer *cb = b->user_data;
+	return cb ? &cb->buf : NULL;
+}
+
+void capture_buffer_add(struct lf_capture *c, struct pw_buffer *b)
+{
+	struct spa_buffer *sb = b->buffer;
+	struct cap_buffer *cb;
+
+	if (c->set_stale) {
+		/* First buffer of a new set: clients must forget the old ids. */
+		c->generation++;
+		c->next_buffer_id = 0;
+		c->set_stale = false;
+	}
+	cb = calloc(1, sizeof(*cb));
+	if (!cb) {
+		lf_err("capture: out of memory wrapping a buffer");
+		return;
+	}
+	cb->pwb = b;
+	cb->stream = c->stream;
+	cb->buf.id = c->next_buffer_id++;
+	cb->buf.generation = c->generation;
+	cb->buf.release = cap_buffer_release;
+	cb->buf.priv = b;
+	for (unsigned i = 0; i < LF_MAX_PLANES; i++)
+		cb->buf.planes[i].fd = -1;
+	switch (sb->n_datas ? sb->datas[0].type : SPA_ID_INVALID) {
+	case SPA_DATA_MemFd: cb->buf.type = LF_BUFFER_MEMFD; break;
+	case SPA_DATA_DmaBuf: cb->buf.type = LF_BUFFER_DMABUF; break;
+	case SPA_DATA_MemPtr: cb->buf.type = LF_BUFFER_MEMPTR; break;
+	default: cb->buf.type = LF_BUFFER_NONE; break;
+	}
+	b->user_data = cb;
+	spa_list_append(&c->buffers, &cb->link);
+	lf_debug("capture: buffer %u/%u added (%u datas, type %d)", cb->buf.generation,
+		 cb->buf.id, sb->n_datas, cb->buf.type);
+}
+
+static void orphan(struct cap_buffer *cb)
+{
+	spa_list_remove(&cb->link);
+	if (cb->pwb)
+		cb->pwb->user_data = NULL;
+	cb->pwb = NULL;
+	cb->stream = NULL;
+	if (cb->buf.refs == 0) {
+		free(cb);
+		return;
+	}
+	/* The fds belong to PipeWire and close with the buffer: holders that
+	 * already passed them on keep their own duplicates. */
+	cb->orphan = true;
+	for (unsigned i = 0; i < LF_MAX_PLANES; i++)
+		cb->buf.planes[i].fd = -1;
+}
+
+void capture_buffer_remove(struct lf_capture *c, struct pw_buffer *b)
+{
+	struct cap_buffer *cb = b->user_data;
+
+	c->set_stale = true;
+	if (cb)
+		orphan(cb);
+}
+
+void capture_buffers_orphan_all(struct lf_capture *c)
+{
+	struct cap_buffer *cb, *t;
+
+	spa_list_for_each_safe(cb, t, &c->buffers, link)
+		orphan(cb);
+	c->set_stale = true;
+}
+
+void capture_buffers_relabel(struct lf_capture *c, uint32_t generation)
+{
+	struct cap_buffer *cb;
+
+	spa_list_for_each(cb, &c->buffers, link)
+		cb->buf.generation = generation;
+}
+
+bool capture_buffer_update_planes(struct lf_capture *c, struct pw_buffer *b)
+{
+	struct cap_buffer *cb = b->user_data;
+	struct spa_buffer *sb = b->buffer;
+	const struct lf_format_info *fi = lf_format_from_spa(c->fmt.spa_format);
+	uint32_t n = c->fmt.n_planes;
+
+	if (!cb || !fi || sb->n_datas == 0 || n == 0 || n > LF_MAX_PLANES)
+		return false;
+	if (sb->n_datas >= n) {
+		for (uint32_t i = 0; i < n; i++) {
+			struct spa_data *d = &sb->datas[i];
+			struct lf_plane *p = &cb->buf.planes[i];
+			uint32_t off, st, sz;
+
+			if (!d->chunk || d->chunk->size == 0)
+				return false;
+			if (!lf_format_plane_layout(fi, c->fmt.width, c->fmt.height, 0, i,
+						    &off, &st, &sz))
+				return false;
+			p->fd = (int)d->fd;
+			p->offset = d->mapoffset + d->chunk->offset;
+			/* Stride 0: the producer did not say, so it is packed. */
+			p->stride = d->chunk->stride > 0 ? (uint32_t)d->chunk->stride : st;
+			p->size = d->chunk->size;
+		}
+	} else {
+		/* Several planes in one block (SHM NV12): derive them. */
+		struct spa_data *d = &sb->datas[0];
+		uint32_t stride0 = d->chunk->stride > 0 ? (uint32_t)d->chunk->stride : 0;
+
+		for (uint32_t i = 0; i < n; i++) {
+			struct lf_plane *p = &cb->buf.planes[i];
+			uint32_t off, st, sz;
+
+			if (!lf_format_plane_layout(fi, c->fmt.width, c->fmt.height, stride0, i,
+						    &off, &st, &sz))
+				return false;
+			if ((uint64_t)off + sz > d->chunk->size)
+				return false;
+			p->fd = (int)d->fd;
+			p->offset = d->mapoffset + d->chunk->offset + off;
+			p->stride = st;
+			p->size = sz;
+		}
+	}
+	cb->buf.n_planes = n;
+	return true;
+}

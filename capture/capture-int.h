@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+/* Internal state of capture/, shared by its files (not an interface). */
+#include <pipewire/pipewire.h>
+#include <spa/utils/list.h>
+
+#include "capture/capture.h"
+#include "capture/meta.h"
+#include "capture/modifiers.h"
+#include "capture/pool.h"
+
+/* Deferred work, run from an event source so callbacks never tear down the
+ * object that is calling them. */
+#define WORK_TEARDOWN     (1u << 0) /* PipeWire went away: drop core, retry later */
+#define WORK_CREATE       (1u << 1) /* (re)create the stream */
+#define WORK_DESTROY      (1u << 2) /* target node gone: drop the stream */
+#define WORK_RENEGOTIATE  (1u << 3) /* offer the shrunken EnumFormat list */
+
+#define FPS_RING 32
+
+struct cap_buffer; /* buffers.c */
+
+struct lf_capture {
+	struct pw_loop *loop;
+	struct pw_context *context;
+	struct lf_capture_options opts;
+	char *target;
+	uint64_t *override_mods;
+	const struct lf_capture_events *events;
+	void *data;
+
+	struct pw_core *core;
+	struct spa_hook core_listener;
+	struct pw_registry *registry;
+	struct spa_hook registry_listener;
+	uint32_t target_id;           /* registry id of the target node, SPA_ID_INVALID */
+
+	struct pw_stream *stream;
+	struct spa_hook stream_listener;
+
+	struct spa_source *work;
+	uint32_t pending;
+	struct spa_source *retry;     /* reconnect backoff timer */
+	uint32_t backoff_ms;
+	bool destroying;
+
+	enum lf_stream_state state;
+	struct lf_video_format fmt;
+	bool have_format;
+	uint32_t generation;          /* of the current buffer set */
+	uint32_t emitted_generation;  /* last one format_changed announced */
+	bool set_stale;               /* next add_buffer starts a new generation */
+	uint32_t next_buffer_id;
+	struct spa_list buffers;      /* cap_buffer.link */
+
+	struct lf_modset mods;
+	bool mods_from_egl;
+	bool warned_unknown_failure;
+
+	struct lf_pool pool;
+	struct lf_meta_state meta;
+
+	uint64_t seq;
+	struct lf_capture_stats stats;
+	uint64_t fps_ring[FPS_RING];
+	uint32_t fps_pos, fps_n;
+};
+
+/* capture.c */
+void capture_set_state(struct lf_capture *c, enum lf_stream_state st, const char *why);
+void capture_schedule(struct lf_capture *c, uint32_t work);
+
+/* stream.c */
+int capture_stream_create(struct lf_capture *c);
+void capture_stream_destroy(struct lf_capture *c);
+
+/* negotiate.c */
+int capture_build_modifiers(struct lf_capture *c);
+int capture_offer_formats(struct lf_capture *c, bool update);
+void capture_on_format(struct lf_capture *c, const struct spa_pod *param);
+
+/* buffers.c */
+void capture_buffer_add(struct lf_capture *c, struct pw_buffer *b);
+void capture_buffer_remove(struct lf_capture *c, struct pw_buffer *b);
+void capture_buffers_orphan_all(struct lf_capture *c);
+void capture_buffers_relabel(struct lf_capture *c, uint32_t generation);
+struct lf_buffer *capture_buffer_get(struct pw_buffer *b);
+/* Refresh the planes' offset/stride/size of a dequeued buffer from its chunks. */
+bool capture_buffer_update_planes(struct lf_capture *c, struct pw_buffer *b);
