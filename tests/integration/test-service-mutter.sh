@@ -23,13 +23,17 @@ svc_log "grabbed: $(file -b "$SVC_HOME/grab.png")"
 svc_wait_for 10 svc_status_streaming || svc_fail "STATUS= does not say streaming"
 svc_ctl status lastframed.service | grep 'Status:' >&2
 
+# The unit's hardening is really applied by the user manager.
+pid=$(svc_main_pid lastframed.service)
+grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$pid/status" || svc_fail "NoNewPrivileges= not applied"
+grep -q '^Seccomp:[[:space:]]*2' "/proc/$pid/status" || svc_fail "no seccomp filter (SystemCallFilter=) applied"
+
 # The info command agrees.
 info=$(svc_lastframe info --json) || svc_fail "lastframe info failed"
 svc_log "info: $info"
 grep -q '"state":"streaming"' <<<"$info" || svc_fail "info does not say streaming"
 
 # Clean stop: SIGTERM → BYE → exit 0; the unit ends inactive, not failed.
-pid=$(svc_main_pid lastframed.service)
 svc_ctl stop lastframed.service || svc_fail "stop failed"
 [ "$(svc_ctl show -p Result --value lastframed.service)" = success ] || svc_fail "stop result is not success"
 [ "$(svc_ctl show -p ExecMainStatus --value lastframed.service)" = 0 ] || svc_fail "exit status is not 0"
