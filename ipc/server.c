@@ -34,6 +34,7 @@ static void refuse(struct lf_server *s, int fd, int code, const char *why, const
 	s->clients_refused++;
 	lf_notice("refusing client pid %d uid %u: %s", (int)cr->pid, (unsigned)cr->uid, why);
 	lf_srv_send_error_fd(fd, code, why);
+	lf_srv_drain_fd(fd);
 	close(fd);
 }
 

@@ -16,6 +16,7 @@
 #                                 (sets LF_BG_PID and LF_BG_LOG)
 #   lf_stop PID [SIG]             stop a tracked process now (TERM, KILL after 3 s), reap it
 #   lf_testsrc_start NAME [ARGS]  test producer; waits for its node; sets LF_TESTSRC_PID
+#                                 and LF_TESTSRC_LOG (its stdout/stderr)
 #   lf_daemon_start [ARGS]        lastframed on $LF_SOCKET; waits for the socket; sets LF_DAEMON_PID
 #   lf_wait_for TIMEOUT_S CMD...  retry CMD every 50 ms; lf_fail when TIMEOUT_S passes
 #   lf_try_for TIMEOUT_S CMD...   the same, but returns 1 instead of failing the test
@@ -41,6 +42,7 @@ LF_SOCKET=""
 LF_BG_PID=""
 LF_BG_LOG=""
 LF_TESTSRC_PID=""
+LF_TESTSRC_LOG=""
 LF_DAEMON_PID=""
 LF_SKIP_REASON=""
 LF_FAIL_MSG=""
@@ -302,6 +304,7 @@ lf_testsrc_start()
 	[ -x "$LF_BUILD/lastframe-testsrc" ] || lf_fail "$LF_BUILD/lastframe-testsrc not built"
 	lf_bg "testsrc-$name" "$LF_BUILD/lastframe-testsrc" --name "$name" "$@"
 	LF_TESTSRC_PID=$LF_BG_PID
+	LF_TESTSRC_LOG=$LF_BG_LOG
 	lf_try_for 10 lf__proc_check "$LF_TESTSRC_PID" "lastframe-testsrc $name" lf_node_exists "$name" ||
 		lf_fail "node $name did not appear"
 }

@@ -133,20 +133,20 @@ void ts_buf_free(struct ts_buf *tb, struct spa_buffer *sb, struct ts_vgem *vgem)
 int ts_buf_planes(const struct ts_buf *tb, struct spa_buffer *sb, const struct ts_format *fmt,
 		  uint8_t *planes[TS_MAX_PLANES])
 {
-	for (uint32_t i = 0; i < fmt->n_planes; i++) {
-		if (tb->fd >= 0) {
-			planes[i] = tb->map + fmt->offsets[i];
-		} else {
-			struct spa_data *d = &sb->datas[i < sb->n_datas ? i : 0];
-			if (!d->data || d->maxsize < fmt->plane_sizes[i])
-				return -EINVAL;
-			planes[i] = d->data;
-		}
+	uint8_t *base = tb->map;
+
+	if (tb->fd < 0) {
+		/* PipeWire's MemPtr block: all planes, one after the other. */
+		if (sb->n_datas < 1 || !sb->datas[0].data || sb->datas[0].maxsize < fmt->total_size)
+			return -EINVAL;
+		base = sb->datas[0].data;
 	}
+	for (uint32_t i = 0; i < fmt->n_planes; i++)
+		planes[i] = base + fmt->offsets[i];
 	return 0;
 }
 
 uint32_t ts_buf_chunk_offset(const struct ts_buf *tb, const struct ts_format *fmt, uint32_t i)
 {
-	return tb->fd >= 0 ? fmt->offsets[i] : 0;
+	return fmt->offsets[i];
 }

@@ -256,6 +256,7 @@ int ts_params_on_format(struct spa_pod_builder *b, const struct ts_options *o,
 		fmt->data_type = o->buffer == TS_BUFFER_MEMPTR ? SPA_DATA_MemPtr : SPA_DATA_MemFd;
 	}
 	layout(fmt);
+	fmt->n_datas = fmt->data_type == SPA_DATA_MemPtr ? 1 : fmt->n_planes;
 	return 0;
 }
 
@@ -264,16 +265,17 @@ int ts_params_buffers(struct spa_pod_builder *b, const struct ts_options *o,
 {
 	uint32_t n = 0, size, stride;
 
+
 	if (max < 4)
 		return -ENOSPC;
-	/* Our own allocations put every plane in one block of total_size;
-	 * PipeWire's (MemPtr) give each plane its own block. */
-	size = fmt->data_type == SPA_DATA_MemPtr ? fmt->plane_sizes[0] : fmt->total_size;
+	/* Every block can hold the whole frame: our own allocations are one
+	 * memory with a data per plane, MemPtr is one block with all planes. */
+	size = fmt->total_size;
 	stride = fmt->strides[0];
 	params[n++] = spa_pod_builder_add_object(b,
 		SPA_TYPE_OBJECT_ParamBuffers, SPA_PARAM_Buffers,
 		SPA_PARAM_BUFFERS_buffers, SPA_POD_CHOICE_RANGE_Int(o->n_buffers, 2, 64),
-		SPA_PARAM_BUFFERS_blocks, SPA_POD_Int(fmt->n_planes),
+		SPA_PARAM_BUFFERS_blocks, SPA_POD_Int(fmt->n_datas),
 		SPA_PARAM_BUFFERS_size, SPA_POD_Int(size),
 		SPA_PARAM_BUFFERS_stride, SPA_POD_Int(stride),
 		SPA_PARAM_BUFFERS_dataType, SPA_POD_CHOICE_FLAGS_Int(1u << fmt->data_type));

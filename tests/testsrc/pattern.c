@@ -93,7 +93,7 @@ void lf_pattern_rgb(uint32_t counter, enum lf_pattern_format f, uint32_t width,
 		return;
 	}
 	if (f == LF_PATTERN_NV12) {
-		rgb[0] = rgb[1] = rgb[2] = (uint8_t)(16 + (x + 2 * y + 3 * counter) % 220);
+		rgb[0] = rgb[1] = rgb[2] = (uint8_t)(16 + (x % 220 + 2 * (y % 220) + 3 * (counter % 220)) % 220);
 		return;
 	}
 	/* Every channel moves with the counter by a different step, so two
@@ -142,18 +142,74 @@ static void fill_chroma(uint32_t width, uint32_t height, uint8_t *uv, uint32_t s
 		memset(uv + (size_t)y * stride, 128, width);
 }
 
+/* One row of expected RGB: the tag rows through lf_pattern_rgb, the rest
+ * with the same formula computed incrementally (it runs for every frame). */
+static void pattern_row(uint32_t counter, enum lf_pattern_format f, uint32_t width, uint32_t y,
+			uint8_t *rgb)
+{
+	uint32_t per_row = width / LF_PATTERN_BLOCK;
+	uint32_t tag_rows = (LF_PATTERN_BITS + per_row - 1) / per_row * LF_PATTERN_BLOCK;
+
+	if (y < tag_rows) {
+		for (uint32_t x = 0; x < width; x++)
+			lf_pattern_rgb(counter, f, width, x, y, rgb + (size_t)x * 3);
+		return;
+	}
+	if (f == LF_PATTERN_NV12) {
+		uint32_t v = (2 * (y % 220) + 3 * (counter % 220)) % 220;
+		for (uint32_t x = 0; x < width; x++) {
+			rgb[x * 3] = rgb[x * 3 + 1] = rgb[x * 3 + 2] = (uint8_t)(16 + v);
+			if (++v == 220)
+				v = 0;
+		}
+		return;
+	}
+	uint8_t r = (uint8_t)(3 * counter), g = (uint8_t)(y + 5 * counter);
+	uint8_t b0 = (uint8_t)(7 * (y >> 3) + 11 * counter);
+	for (uint32_t x = 0; x < width; x++, r++) {
+		rgb[x * 3] = r;
+		rgb[x * 3 + 1] = g;
+		rgb[x * 3 + 2] = (uint8_t)(b0 + (x >> 3));
+	}
+}
+
+static void store_row(enum lf_pattern_format f, uint8_t *dst, const uint8_t *rgb, uint32_t width)
+{
+	/* Per-format loops: this runs for every pixel of every frame. */
+	switch (f) {
+	case LF_PATTERN_BGRx:
+	case LF_PATTERN_BGRA:
+		for (uint32_t x = 0; x < width; x++, dst += 4, rgb += 3) {
+			dst[0] = rgb[2]; dst[1] = rgb[1]; dst[2] = rgb[0]; dst[3] = 0xff;
+		}
+		break;
+	case LF_PATTERN_RGBx:
+	case LF_PATTERN_RGBA:
+		for (uint32_t x = 0; x < width; x++, dst += 4, rgb += 3) {
+			dst[0] = rgb[0]; dst[1] = rgb[1]; dst[2] = rgb[2]; dst[3] = 0xff;
+		}
+		break;
+	case LF_PATTERN_NV12:
+		for (uint32_t x = 0; x < width; x++)
+			dst[x] = rgb[x * 3];
+		break;
+	default:
+		for (uint32_t x = 0; x < width; x++)
+			store_pixel(f, dst + (size_t)x * 4, rgb + (size_t)x * 3);
+		break;
+	}
+}
+
 void lf_pattern_fill(enum lf_pattern_format f, uint32_t counter, uint32_t width,
 		     uint32_t height, uint8_t *const planes[], const uint32_t strides[])
 {
-	uint32_t bpp = lf_pattern_bpp(f);
-	uint8_t rgb[3];
+	uint8_t rgb[16384 * 3];
 
+	if (width > 16384)
+		return;
 	for (uint32_t y = 0; y < height; y++) {
-		uint8_t *row = planes[0] + (size_t)y * strides[0];
-		for (uint32_t x = 0; x < width; x++) {
-			lf_pattern_rgb(counter, f, width, x, y, rgb);
-			store_pixel(f, row + (size_t)x * bpp, rgb);
-		}
+		pattern_row(counter, f, width, y, rgb);
+		store_row(f, planes[0] + (size_t)y * strides[0], rgb, width);
 	}
 	if (f == LF_PATTERN_NV12)
 		fill_chroma(width, height, planes[1], strides[1]);

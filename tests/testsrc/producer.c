@@ -170,12 +170,15 @@ static void fill_meta(struct producer *p, struct spa_buffer *sb, enum frame_kind
 static void fill_chunks(struct producer *p, struct ts_buf *tb, struct spa_buffer *sb,
 			enum frame_kind kind)
 {
-	for (uint32_t i = 0; i < p->fmt.n_planes && i < sb->n_datas; i++) {
+	for (uint32_t i = 0; i < p->fmt.n_datas && i < sb->n_datas; i++) {
 		struct spa_chunk *c = sb->datas[i].chunk;
+		/* One data for all planes (MemPtr): the chunk covers the frame. */
+		uint32_t size = p->fmt.n_datas == 1 ? p->fmt.total_size : p->fmt.plane_sizes[i];
+
 		c->offset = ts_buf_chunk_offset(tb, &p->fmt, i);
 		c->stride = (int32_t)p->fmt.strides[i];
 		/* Cursor-only: no picture at all, the way Mutter and KWin send them. */
-		c->size = kind == KIND_CURSOR ? 0 : p->fmt.plane_sizes[i];
+		c->size = kind == KIND_CURSOR ? 0 : size;
 		c->flags = kind == KIND_CURSOR ? SPA_CHUNK_FLAG_CORRUPTED : 0;
 	}
 }

@@ -62,6 +62,8 @@ struct ts_format {
 	bool has_modifier;
 	uint64_t modifier;
 	uint32_t n_planes;
+	uint32_t n_datas;                /* 1 for MemPtr (all planes in one block, as
+	                                    gstreamer does), else one per plane */
 	uint32_t strides[TS_MAX_PLANES];
 	uint32_t offsets[TS_MAX_PLANES]; /* plane offsets within one allocation */
 	uint32_t plane_sizes[TS_MAX_PLANES];
