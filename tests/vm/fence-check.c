@@ -11,12 +11,15 @@
  *  - the pixels, read through our own mmap WITHOUT DMA_BUF_IOCTL_SYNC (whose
  *    START would wait for the fence and hide a frame published too early),
  *    are one complete testsrc pattern;
- *  - its counter is newer than every counter seen before (a stale buffer
- *    shows an older frame).
+ *  - its counter is newer than every counter seen before.
+ * A frame that arrived with its fence pending is held (we hold the lease, so
+ * only the producer's pending render writes it) until the fence signals, then
+ * read again: if the pixels changed, the client was shown unfinished content
+ * ("stale"). That is what --expect-stale (the negative control) looks for.
  *
  * Usage: fence-check [--frames N] [--wait-ms MS] [--expect-stale]
  * Prints a JSON summary. Exit 0: N frames, all good (or, with --expect-stale,
- * at least one bad one: the negative control); 1 otherwise; 77 no dmabufs.
+ * at least one stale one: the negative control); 1 otherwise; 77 no dmabufs.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,7 +36,7 @@
 #define FOURCC(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
 
 struct tally {
-	uint64_t frames, good, unsignalled, incomplete, not_newer, timeout_flagged, map_errors;
+	uint64_t frames, good, unsignalled, stale, incomplete, not_newer, timeout_flagged, map_errors;
 	uint32_t last_counter;
 	bool have_counter;
 	char first_bad[256];
@@ -59,14 +62,27 @@ static void note_bad(struct tally *t, const struct lastframe_frame *f, const cha
 			 (unsigned long long)f->seq, what);
 }
 
+/* The pattern in the mapped plane, read right now. */
+static void read_pattern(const struct lastframe_frame *f, const uint8_t *px, const int off[3],
+			 uint8_t *rgb, struct lf_pattern_result *res)
+{
+	const struct lastframe_plane *p = &f->planes[0];
+
+	for (uint32_t y = 0; y < f->height; y++)
+		for (uint32_t x = 0; x < f->width; x++)
+			for (int c = 0; c < 3; c++)
+				rgb[((size_t)y * f->width + x) * 3 + c] =
+					px[(size_t)y * p->stride + (size_t)x * 4 + off[c]];
+	lf_pattern_check_rgb(rgb, f->width, f->height, (size_t)f->width * 3, res);
+}
+
 static int check_frame(struct tally *t, const struct lastframe_frame *f, uint8_t *rgb)
 {
 	const struct lastframe_plane *p = &f->planes[0];
 	struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
-	struct lf_pattern_result res;
-	size_t len = (size_t)p->stride * f->height;
+	struct lf_pattern_result res, fin;
+	size_t len = (size_t)p->stride * f->height + p->offset;
 	bool signalled, bad = false;
-	const uint8_t *px;
 	void *map;
 	int off[3];
 
@@ -79,37 +95,43 @@ static int check_frame(struct tally *t, const struct lastframe_frame *f, uint8_t
 		t->timeout_flagged++;
 	/* First, before anything else can let time pass. */
 	signalled = poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
-	map = mmap(NULL, len + p->offset, PROT_READ, MAP_SHARED, p->fd, 0);
+	map = mmap(NULL, len, PROT_READ, MAP_SHARED, p->fd, 0);
 	if (map == MAP_FAILED) {
 		t->map_errors++;
 		note_bad(t, f, "mmap failed");
 		return 0;
 	}
-	px = (const uint8_t *)map + p->offset;
-	for (uint32_t y = 0; y < f->height; y++)
-		for (uint32_t x = 0; x < f->width; x++)
-			for (int c = 0; c < 3; c++)
-				rgb[((size_t)y * f->width + x) * 3 + c] =
-					px[(size_t)y * p->stride + (size_t)x * 4 + off[c]];
-	munmap(map, len + p->offset);
-	lf_pattern_check_rgb(rgb, f->width, f->height, (size_t)f->width * 3, &res);
-
+	read_pattern(f, (const uint8_t *)map + p->offset, off, rgb, &res);
+	fin = res;
 	if (!signalled) {
 		t->unsignalled++;
 		note_bad(t, f, "write fence still pending when the frame arrived");
 		bad = true;
+		/* Let the producer finish (we hold the buffer, so nobody else
+		 * writes it), then see whether what we read was its final content. */
+		if (poll(&pfd, 1, 5000) != 1) {
+			note_bad(t, f, "write fence never signalled");
+		} else {
+			read_pattern(f, (const uint8_t *)map + p->offset, off, rgb, &fin);
+		}
+		if (!res.complete || !fin.complete || res.counter != fin.counter) {
+			t->stale++;
+			note_bad(t, f, "pixels on arrival were not the frame's final pixels");
+		}
 	}
+	munmap(map, len);
+
 	if (!res.complete) {
 		t->incomplete++;
 		note_bad(t, f, res.error ? res.error : "incomplete");
 		bad = true;
-	} else if (t->have_counter && res.counter <= t->last_counter) {
+	} else if (t->have_counter && fin.counter <= t->last_counter) {
 		t->not_newer++;
-		note_bad(t, f, "counter not newer than a frame seen before (stale buffer)");
+		note_bad(t, f, "counter not newer than a frame seen before");
 		bad = true;
 	}
-	if (res.complete && (!t->have_counter || res.counter > t->last_counter)) {
-		t->last_counter = res.counter;
+	if (fin.complete && (!t->have_counter || fin.counter > t->last_counter)) {
+		t->last_counter = fin.counter;
 		t->have_counter = true;
 	}
 	t->good += !bad;
@@ -123,7 +145,8 @@ static void usage(FILE *out)
 		"Receive N frames (default 300) from lastframed and check each was\n"
 		"finished (fence signalled, complete pattern, newer counter) on arrival.\n"
 		"  --wait-ms MS     longest wait for one frame (default 10000)\n"
-		"  --expect-stale   negative control: succeed only if a bad frame is seen\n");
+		"  --expect-stale   negative control: succeed only if a frame arrived with\n"
+		"                   pixels that were not yet its final ones\n");
 }
 
 int main(int argc, char **argv)
@@ -182,15 +205,16 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	printf("{\"frames\":%llu,\"good\":%llu,\"unsignalled\":%llu,\"incomplete\":%llu,"
+	printf("{\"frames\":%llu,\"good\":%llu,\"unsignalled\":%llu,\"stale\":%llu,\"incomplete\":%llu,"
 	       "\"not_newer\":%llu,\"timeout_flagged\":%llu,\"map_errors\":%llu,"
 	       "\"last_counter\":%u,\"first_bad\":\"%s\"}\n",
 	       (unsigned long long)t.frames, (unsigned long long)t.good,
-	       (unsigned long long)t.unsignalled, (unsigned long long)t.incomplete,
+	       (unsigned long long)t.unsignalled, (unsigned long long)t.stale,
+	       (unsigned long long)t.incomplete,
 	       (unsigned long long)t.not_newer, (unsigned long long)t.timeout_flagged,
 	       (unsigned long long)t.map_errors, t.last_counter, t.first_bad);
 	if (expect_stale)
-		ret = t.frames > 0 && t.good < t.frames ? 0 : 1;
+		ret = t.stale > 0 ? 0 : 1;
 	else
 		ret = t.frames >= want && t.good == t.frames ? 0 : 1;
 out:
