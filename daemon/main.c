@@ -375,12 +375,17 @@ static void teardown(struct daemon *d)
 {
 	if (d->status_timer)
 		pw_loop_destroy_source(d->loop, d->status_timer);
+	/* NULL each pointer: lf_server_destroy below still calls back into
+	 * update_status(), which looks at the capture. */
 	if (d->mutter)
 		lf_mutter_source_destroy(d->mutter);
+	d->mutter = NULL;
 	if (d->capture)
 		lf_capture_destroy(d->capture);
+	d->capture = NULL;
 	if (d->fence)
 		lf_fence_waiter_destroy(d->fence);
+	d->fence = NULL;
 	if (d->server)
 		lf_server_destroy(d->server); /* BYE to every client */
 	if (d->notify)

@@ -7,7 +7,7 @@
  *   cc -I. -o ipc-tool tests/integration/ipc-tool.c ipc/proto-parse.c
  *
  *   ipc-tool SOCKET recv CLIENTS SECONDS MAX_HELD   receive and release; print a summary line
- *   ipc-tool SOCKET hold [SECONDS]                  take one frame, never release, report how it ends
+ *   ipc-tool SOCKET hold [SECONDS [MAX_HELD]]       take MAX_HELD frames, never release, report how it ends
  *   ipc-tool SOCKET bad KIND                        send a bad message, expect ERROR + close
  *   ipc-tool SOCKET stats                           print STATS as key=value
  *   ipc-tool SOCKET hello                           handshake only, print the ERROR or WELCOME
@@ -140,6 +140,10 @@ static int conn_read(struct conn *c, struct lf_proto_msg *m, int *fds, unsigned 
 	ssize_t n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC);
 	int r;
 
+	/* ECONNRESET comes first when the daemon closed with our packets
+	 * unread; what it sent before closing is still queued. */
+	if (n < 0 && errno == ECONNRESET)
+		n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC);
 	*n_fds = 0;
 	if (n < 0)
 		return -errno;
@@ -290,14 +294,15 @@ static int cmd_recv(const char *path, int n, double seconds, uint32_t max_held)
 	return 0;
 }
 
-/* Take one frame, never release it; report how the connection ends. */
-static int cmd_hold(const char *path, double seconds)
+/* Take max_held frames, never release them; report how the connection ends. */
+static int cmd_hold(const char *path, double seconds, uint32_t max_held)
 {
 	struct conn c = { 0 };
 	uint64_t end = now_ns() + (uint64_t)(seconds * 1e9);
+	int told = 0;
 
 	c.fd = conn_open(path);
-	if (c.fd < 0 || send_hello(c.fd, 0, 1, "ipc-tool-hold") < 0)
+	if (c.fd < 0 || send_hello(c.fd, 0, max_held, "ipc-tool-hold") < 0)
 		return 1;
 	while (!c.eof && now_ns() < end) {
 		struct pollfd p = { .fd = c.fd, .events = POLLIN };
@@ -305,10 +310,10 @@ static int cmd_hold(const char *path, double seconds)
 
 		if (r > 0 && conn_handle(&c, 1) < 0)
 			break;
-		if (c.held == 1 && r > 0) {
-			printf("holding seq=%" PRIu64 "\n", c.last_seq);
+		if (!told && c.held >= max_held) {
+			printf("holding n=%" PRIu64 " seq=%" PRIu64 "\n", c.held, c.last_seq);
 			fflush(stdout);
-			c.held++;
+			told = 1;
 		}
 	}
 	printf("held=%" PRIu64 " error=%u eof=%d\n", c.frames, c.error_code, c.eof);
@@ -494,7 +499,8 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "recv") && argc == 6)
 		return cmd_recv(path, atoi(argv[3]), atof(argv[4]), (uint32_t)atoi(argv[5]));
 	if (!strcmp(cmd, "hold"))
-		return cmd_hold(path, argc > 3 ? atof(argv[3]) : 10);
+		return cmd_hold(path, argc > 3 ? atof(argv[3]) : 10,
+				argc > 4 ? (uint32_t)atoi(argv[4]) : 1);
 	if (!strcmp(cmd, "bad") && argc == 4)
 		return cmd_bad(path, argv[3]);
 	if (!strcmp(cmd, "stats"))

@@ -256,9 +256,10 @@ static int produce_one(struct producer *p)
 		tb->pending_kind = kind;
 		/* The buffer goes out with its old content; the new frame is
 		 * drawn when the "GPU" finishes, right before the signal. */
-		if (p->o->fence_delay_ms >= 0)
-			set_timer(p, tb->fence_timer,
-				  p->o->fence_delay_ms ? (uint64_t)p->o->fence_delay_ms * 1000000ull : 1, 0);
+		if (p->o->fence_delay_ms == 0)
+			fence_complete(p, b); /* done before queueing: an already-signalled fence */
+		else if (p->o->fence_delay_ms > 0)
+			set_timer(p, tb->fence_timer, (uint64_t)p->o->fence_delay_ms * 1000000ull, 0);
 	} else {
 		draw(p, tb, b->buffer, kind, counter);
 	}
