@@ -18,9 +18,10 @@ check_idle()
 {
 	local name=$1
 	shift
-	lf_testsrc_start "$name" --size 320x240 --rate 30 --verbose --linger --wait-consumer "$@"
-	local src=$LF_TESTSRC_PID
+	# lastframed first: it links as soon as the node appears (2 s of frames).
 	lf_daemon_start --no-config --target "$name"
+	lf_testsrc_start "$name" --size 320x240 --rate 10 --verbose --linger "$@"
+	local src=$LF_TESTSRC_PID
 	lf_wait_for 20 grep -q "^queued counter=19 " "$LF_TESTSRC_LOG"
 	local want
 	want=$(lf_testsrc_last frame)
