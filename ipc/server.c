@@ -271,6 +271,9 @@ int lf_server_new(struct pw_loop *loop, const struct lf_server_options *opts,
 	*out = s;
 	return 0;
 fail:
+	/* An inherited fd stays the caller's when we fail. */
+	if (opts->listen_fd >= 0)
+		s->listen_fd = -1;
 	lf_server_destroy(s);
 	return r;
 }
