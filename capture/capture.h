@@ -27,6 +27,9 @@ struct lf_capture_options {
 	/* The capture owns its pw_core connection so it can reconnect after a
 	 * PipeWire restart (with backoff); PIPEWIRE_REMOTE is honoured. */
 	uint32_t lease_buffers;    /* extra buffers to ask for so client leases don't starve the producer */
+	/* Offer only this size (a Mutter virtual monitor takes the size the
+	 * stream negotiates); 0 = any size, 1280x720 preferred. */
+	uint32_t request_width, request_height;
 };
 
 struct lf_capture_stats {

@@ -55,6 +55,8 @@ int capture_offer_formats(struct lf_capture *c, bool update)
 	int r;
 
 	lf_pods_init(&p);
+	p.request_width = c->opts.request_width;
+	p.request_height = c->opts.request_height;
 	r = lf_pods_add_formats(&p, c->opts.shm_only ? NULL : &c->mods);
 	if (r >= 0)
 		r = lf_pods_finish(&p);

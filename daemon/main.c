@@ -281,10 +281,10 @@ static int start_source(struct daemon *d)
 			.connector = c->connector,
 			.cursor_mode = c->cursor,
 		};
-		if (c->virtual_width)
-			lf_warn("mutter: a virtual monitor takes the size the stream negotiates; "
-				"%ux%u is not requested yet (Mutter's default is 1280x720)",
-				c->virtual_width, c->virtual_height);
+		/* Mutter sizes a virtual monitor from the negotiated format:
+		 * the size we prefer is the size it gets. */
+		d->copts.request_width = c->virtual_width;
+		d->copts.request_height = c->virtual_height;
 		r = lf_mutter_source_new(d->loop, d->context, &mo, &mutter_events, d, &d->mutter);
 		if (r < 0)
 			lf_err("cannot start the Mutter source: %s", strerror(-r));
@@ -332,6 +332,10 @@ static int setup(struct daemon *d)
 	}
 	signal(SIGPIPE, SIG_IGN);
 
+	if (!getenv("PIPEWIRE_RUNTIME_DIR") && !getenv("XDG_RUNTIME_DIR") &&
+	    !(getenv("PIPEWIRE_REMOTE") && getenv("PIPEWIRE_REMOTE")[0] == '/'))
+		lf_warn("neither XDG_RUNTIME_DIR nor PIPEWIRE_RUNTIME_DIR is set: "
+			"PipeWire's socket cannot be found");
 	d->context = pw_context_new(d->loop, NULL, 0);
 	if (!d->context) {
 		r = errno ? -errno : -ENOMEM;

@@ -17,7 +17,7 @@
  * read again: if the pixels changed, the client was shown unfinished content
  * ("stale"). That is what --expect-stale (the negative control) looks for.
  *
- * Usage: fence-check [--frames N] [--wait-ms MS] [--expect-stale]
+ * Usage: fence-check [--frames N] [--wait-ms MS] [--early] [--expect-stale]
  * Prints a JSON summary. Exit 0: N frames, all good (or, with --expect-stale,
  * at least one stale one: the negative control); 1 otherwise; 77 no dmabufs.
  */
@@ -37,6 +37,7 @@
 
 struct tally {
 	uint64_t frames, good, unsignalled, stale, incomplete, not_newer, timeout_flagged, map_errors;
+	uint64_t early, early_bad;
 	uint32_t last_counter;
 	bool have_counter;
 	char first_bad[256];
@@ -93,6 +94,23 @@ static int check_frame(struct tally *t, const struct lastframe_frame *f, uint8_t
 	t->frames++;
 	if (f->flags & LASTFRAME_FRAME_FENCE_TIMEOUT)
 		t->timeout_flagged++;
+	/* An early frame (LASTFRAME_EARLY_FENCES) comes with the sync_files
+	 * to wait on: wait on them as a GPU client would; afterwards the
+	 * dmabuf must be ready, or the daemon sent the wrong fences. */
+	if (f->flags & LASTFRAME_FRAME_FENCE_PENDING) {
+		t->early++;
+		for (uint32_t i = 0; i < f->n_fences; i++) {
+			struct pollfd sf = { .fd = f->fences[i], .events = POLLIN };
+			if (poll(&sf, 1, 5000) != 1 || !(sf.revents & POLLIN)) {
+				t->early_bad++;
+				note_bad(t, f, "early sync_file did not signal");
+			}
+		}
+		if (f->n_fences == 0) {
+			t->early_bad++;
+			note_bad(t, f, "FENCE_PENDING without sync_files");
+		}
+	}
 	/* First, before anything else can let time pass. */
 	signalled = poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
 	map = mmap(NULL, len, PROT_READ, MAP_SHARED, p->fd, 0);
@@ -141,10 +159,12 @@ static int check_frame(struct tally *t, const struct lastframe_frame *f, uint8_t
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: fence-check [--frames N] [--wait-ms MS] [--expect-stale]\n"
+		"Usage: fence-check [--frames N] [--wait-ms MS] [--early] [--expect-stale]\n"
 		"Receive N frames (default 300) from lastframed and check each was\n"
 		"finished (fence signalled, complete pattern, newer counter) on arrival.\n"
 		"  --wait-ms MS     longest wait for one frame (default 10000)\n"
+		"  --early          ask for frames before their fence signals (with sync_files)\n"
+		"                   and wait on those sync_files before reading\n"
 		"  --expect-stale   negative control: succeed only if a frame arrived with\n"
 		"                   pixels that were not yet its final ones\n");
 }
@@ -155,6 +175,7 @@ int main(int argc, char **argv)
 		{ "frames", required_argument, NULL, 'n' },
 		{ "wait-ms", required_argument, NULL, 'w' },
 		{ "expect-stale", no_argument, NULL, 's' },
+		{ "early", no_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -167,11 +188,12 @@ int main(int argc, char **argv)
 	uint8_t *rgb = NULL;
 	size_t rgb_size = 0;
 
-	while ((c = getopt_long(argc, argv, "n:w:sh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:w:seh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': want = strtoull(optarg, NULL, 10); break;
 		case 'w': wait_ms = atoi(optarg); break;
 		case 's': expect_stale = true; break;
+		case 'e': lo.flags |= LASTFRAME_EARLY_FENCES; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -207,16 +229,17 @@ int main(int argc, char **argv)
 	}
 	printf("{\"frames\":%llu,\"good\":%llu,\"unsignalled\":%llu,\"stale\":%llu,\"incomplete\":%llu,"
 	       "\"not_newer\":%llu,\"timeout_flagged\":%llu,\"map_errors\":%llu,"
-	       "\"last_counter\":%u,\"first_bad\":\"%s\"}\n",
+	       "\"early\":%llu,\"early_bad\":%llu,\"last_counter\":%u,\"first_bad\":\"%s\"}\n",
 	       (unsigned long long)t.frames, (unsigned long long)t.good,
 	       (unsigned long long)t.unsignalled, (unsigned long long)t.stale,
 	       (unsigned long long)t.incomplete,
 	       (unsigned long long)t.not_newer, (unsigned long long)t.timeout_flagged,
-	       (unsigned long long)t.map_errors, t.last_counter, t.first_bad);
+	       (unsigned long long)t.map_errors, (unsigned long long)t.early,
+	       (unsigned long long)t.early_bad, t.last_counter, t.first_bad);
 	if (expect_stale)
 		ret = t.stale > 0 ? 0 : 1;
 	else
-		ret = t.frames >= want && t.good == t.frames ? 0 : 1;
+		ret = t.frames >= want && t.good == t.frames && t.early_bad == 0 ? 0 : 1;
 out:
 	free(rgb);
 	lastframe_disconnect(lf);
