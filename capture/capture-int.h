@@ -34,6 +34,7 @@ struct lf_capture {
 	struct pw_registry *registry;
 	struct spa_hook registry_listener;
 	uint32_t target_id;           /* registry id of the target node, SPA_ID_INVALID */
+	uint32_t linked_source;       /* no target: the node the session manager linked us to */
 
 	struct pw_stream *stream;
 	struct spa_hook stream_listener;

@@ -298,6 +298,7 @@ void capture_stream_destroy(struct lf_capture *c)
 	/* Orphan first, while the pw_buffers still exist: held wrappers
 	 * outlive them, the rest are freed. */
 	capture_buffers_orphan_all(c);
+	c->linked_source = SPA_ID_INVALID;
 	spa_hook_remove(&c->stream_listener);
 	pw_stream_destroy(c->stream);
 	c->stream = NULL;
