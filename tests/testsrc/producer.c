@@ -26,6 +26,7 @@
 #define MAX_PARAMS 8
 #define POD_BUF_SIZE (64 * 1024)
 #define CURSOR_BITMAP 32
+#define MAX_LINKS 16
 
 enum frame_kind { KIND_FRAME, KIND_CURSOR, KIND_CORRUPT };
 static const char *const kind_names[] = { "frame", "cursor", "corrupt" };
@@ -53,6 +54,8 @@ struct producer {
 	uint32_t counter;                 /* of the next buffer */
 	uint64_t queued;
 	bool serial_printed;
+	uint32_t link_ids[MAX_LINKS], link_out_nodes[MAX_LINKS]; /* for --wait-consumer */
+	uint32_t n_links;
 	int exit_code;
 	uint8_t pod_buf[POD_BUF_SIZE];
 };
@@ -276,12 +279,24 @@ static int produce_one(struct producer *p)
 	return 0;
 }
 
+static bool has_consumer(struct producer *p)
+{
+	uint32_t me = pw_stream_get_node_id(p->stream);
+
+	for (uint32_t i = 0; i < p->n_links; i++)
+		if (p->link_out_nodes[i] == me)
+			return true;
+	return false;
+}
+
 static void on_frame_timer(void *data, uint64_t expirations)
 {
 	struct producer *p = data;
 	uint32_t n = p->o->burst ? p->o->burst : 1;
 
 	if (!p->streaming || p->done)
+		return;
+	if (p->o->wait_consumer && !has_consumer(p))
 		return;
 	if (p->o->resize_at && !p->resize_done && p->counter >= p->o->resize_at) {
 		int r;
@@ -469,13 +484,30 @@ static const struct pw_stream_events stream_events = {
 
 /* ---- registry: our node's object.serial, for --print-serial --------------- */
 
+static void note_link(struct producer *p, uint32_t id, const struct spa_dict *props)
+{
+	const char *out = spa_dict_lookup(props, PW_KEY_LINK_OUTPUT_NODE);
+
+	if (!out || p->n_links >= MAX_LINKS)
+		return;
+	p->link_ids[p->n_links] = id;
+	p->link_out_nodes[p->n_links] = (uint32_t)strtoul(out, NULL, 10);
+	p->n_links++;
+}
+
 static void on_global(void *data, uint32_t id, uint32_t permissions, const char *type,
 		      uint32_t version, const struct spa_dict *props)
 {
 	struct producer *p = data;
 	const char *name, *pid, *serial;
 
-	if (p->serial_printed || strcmp(type, PW_TYPE_INTERFACE_Node) != 0 || !props)
+	if (!props)
+		return;
+	if (strcmp(type, PW_TYPE_INTERFACE_Link) == 0) {
+		note_link(p, id, props);
+		return;
+	}
+	if (p->serial_printed || !p->o->print_serial || strcmp(type, PW_TYPE_INTERFACE_Node) != 0)
 		return;
 	name = spa_dict_lookup(props, PW_KEY_NODE_NAME);
 	pid = spa_dict_lookup(props, PW_KEY_APP_PROCESS_ID);
@@ -489,9 +521,23 @@ static void on_global(void *data, uint32_t id, uint32_t permissions, const char 
 	p->serial_printed = true;
 }
 
+static void on_global_remove(void *data, uint32_t id)
+{
+	struct producer *p = data;
+
+	for (uint32_t i = 0; i < p->n_links; i++)
+		if (p->link_ids[i] == id) {
+			p->n_links--;
+			p->link_ids[i] = p->link_ids[p->n_links];
+			p->link_out_nodes[i] = p->link_out_nodes[p->n_links];
+			return;
+		}
+}
+
 static const struct pw_registry_events registry_events = {
 	PW_VERSION_REGISTRY_EVENTS,
 	.global = on_global,
+	.global_remove = on_global_remove,
 };
 
 static void on_core_error(void *data, uint32_t id, int seq, int res, const char *message)
@@ -561,7 +607,7 @@ int ts_producer_run(const struct ts_options *o)
 		goto out;
 	}
 	pw_core_add_listener(p->core, &p->core_listener, &core_events, p);
-	if (o->print_serial) {
+	if (o->print_serial || o->wait_consumer) {
 		p->registry = pw_core_get_registry(p->core, PW_VERSION_REGISTRY, 0);
 		if (!p->registry)
 			goto out;

@@ -51,6 +51,7 @@ struct ts_options {
 	uint32_t resize_width, resize_height;
 	uint64_t frames;           /* stop after this many buffers; 0 = forever */
 	bool linger;               /* after --frames: stay connected, idle */
+	bool wait_consumer;        /* send nothing until a consumer is linked */
 	bool no_pts, print_serial, verbose;
 };
 
