@@ -84,7 +84,6 @@ void capture_on_format(struct lf_capture *c, const struct spa_pod *param);
 void capture_buffer_add(struct lf_capture *c, struct pw_buffer *b);
 void capture_buffer_remove(struct lf_capture *c, struct pw_buffer *b);
 void capture_buffers_orphan_all(struct lf_capture *c);
-void capture_buffers_relabel(struct lf_capture *c, uint32_t generation);
 struct lf_buffer *capture_buffer_get(struct pw_buffer *b);
 /* Refresh the planes' offset/stride/size of a dequeued buffer from its chunks. */
 bool capture_buffer_update_planes(struct lf_capture *c, struct pw_buffer *b);

@@ -61,6 +61,7 @@ svc_dump()
 	svc_log "--- journal"
 	svc_run journalctl --user --no-pager -n 80 2>&1 >&2 || true
 	[ -f "$SVC_HOME/manager.log" ] && { svc_log "--- manager log"; tail -n 60 "$SVC_HOME/manager.log" >&2; }
+	[ -f "$SVC_HOME/lastframed.log" ] && { svc_log "--- lastframed log"; tail -n 80 "$SVC_HOME/lastframed.log" >&2; }
 	return 0
 }
 
@@ -176,6 +177,15 @@ svc_install()
 	for u in "$LF_ROOT"/systemd/*.service "$LF_ROOT"/systemd/*.socket; do
 		sed "s|@BINDIR@|$bin|g" "$u" > "$units/$(basename "$u")"
 	done
+	# No journald here: the daemon's output goes to a file svc_dump shows.
+	mkdir -p "$units/lastframed.service.d"
+	printf '[Service]\nStandardOutput=append:%s\nStandardError=inherit\n' \
+		"$SVC_HOME/lastframed.log" > "$units/lastframed.service.d/10-test-log.conf"
+	# Sanitizer builds: LeakSanitizer stops the world with ptrace, which
+	# SystemCallFilter=@system-service forbids (exit 1 at shutdown).
+	if grep -q fsanitize "$LF_BUILD/.flags" 2>/dev/null; then
+		printf '[Service]\nSystemCallFilter=@debug\n' > "$units/lastframed.service.d/10-test-san.conf"
+	fi
 	chown -R "$SVC_USER:" "$SVC_HOME/.local" "$SVC_HOME/.config"
 	svc_ctl daemon-reload || svc_fail "daemon-reload"
 }
