@@ -3,7 +3,9 @@
  * Writes the seed corpus of fuzz-proto (one valid packet of every message
  * type and interesting variants), in the target's input format: byte 0 =
  * direction (0x80 = to client) | n_fds, then the packet.
- *   cc -I. -o /tmp/gen-corpus tests/fuzz/gen-corpus.c && /tmp/gen-corpus tests/fuzz/corpus/fuzz-proto
+ * Also the seeds of fuzz-server (op programs, see tests/fuzz/fuzz-server.c).
+ *   cc -I. -o /tmp/gen-corpus tests/fuzz/gen-corpus.c &&
+ *   /tmp/gen-corpus tests/fuzz/corpus/fuzz-proto tests/fuzz/corpus/fuzz-server
  */
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 #include <stdio.h>
@@ -14,6 +16,50 @@
 
 static const char *dir;
 static int count;
+
+/* fuzz-server ops */
+#define OP(op, arg) (unsigned char)((op) | ((arg) << 3))
+#define PUBLISH(b) OP(0, b)
+#define PACKET(fds) OP(1, fds)
+#define NEWGEN OP(2, 0)
+#define PUMP OP(3, 0)
+#define RELEASE OP(4, 0)
+#define HELLO(caps, held) OP(5, (caps) | ((held) << 3))
+#define EARLY(b) OP(6, b)
+#define PING OP(7, 1)
+#define STATSREQ OP(7, 0)
+
+static void put_raw(const char *d, const char *name, const void *p, size_t len)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%02d-%s", d, ++count, name);
+	f = fopen(path, "wb");
+	if (!f || fwrite(p, 1, len, f) != len || fclose(f) != 0) {
+		perror(path);
+		exit(1);
+	}
+}
+
+/* An op program with one embedded packet (len 0: none) after PACKET. */
+static void put_prog(const char *d, const char *name, const unsigned char *ops, size_t n_ops,
+		     const void *pkt, size_t pkt_len)
+{
+	unsigned char buf[1024];
+	size_t k = 0;
+
+	for (size_t i = 0; i < n_ops; i++) {
+		buf[k++] = ops[i];
+		if ((ops[i] & 7) == 1) {
+			buf[k++] = (unsigned char)(pkt_len & 0xff);
+			buf[k++] = (unsigned char)(pkt_len >> 8);
+			memcpy(buf + k, pkt, pkt_len);
+			k += pkt_len;
+		}
+	}
+	put_raw(d, name, buf, k);
+}
 
 static void put(const char *name, int to_client, unsigned n_fds, const void *p, size_t len)
 {
@@ -35,7 +81,7 @@ int main(int argc, char **argv)
 {
 	static unsigned char big[LF_PROTO_MAX_MSG];
 
-	if (argc != 2)
+	if (argc != 3)
 		return 2;
 	dir = argv[1];
 
@@ -98,5 +144,44 @@ int main(int argc, char **argv)
 	struct lf_msg_hdr unk = { 300, 0, sizeof(unk) };
 	put("unknown-mandatory", 0, 0, &unk, sizeof(unk));
 	printf("%d seeds in %s\n", count, dir);
+
+	const char *sd = argv[2];
+	count = 0;
+	{
+		const unsigned char p[] = { HELLO(0, 1), PUBLISH(0), RELEASE, PUBLISH(1), RELEASE,
+					    PUBLISH(2), PUBLISH(3), RELEASE, PING, STATSREQ };
+		put_prog(sd, "basic", p, sizeof(p), NULL, 0);
+	}
+	{
+		const unsigned char p[] = { HELLO(LF_CAP_EARLY_FENCES, 2), EARLY(0), PUBLISH(0), EARLY(1),
+					    RELEASE, PUBLISH(1), NEWGEN, PUBLISH(2), RELEASE, RELEASE };
+		put_prog(sd, "early-newgen", p, sizeof(p), NULL, 0);
+	}
+	{
+		const unsigned char p[] = { PUBLISH(1), HELLO(LF_CAP_NO_FRAMES, 0), PUBLISH(2), STATSREQ, PING };
+		put_prog(sd, "control", p, sizeof(p), NULL, 0);
+	}
+	{
+		const unsigned char p[] = { HELLO(0, 3), PUBLISH(0), PUBLISH(1), PUBLISH(2), PUBLISH(3),
+					    RELEASE, PUBLISH(0), PACKET(0) };
+		put_prog(sd, "release-raw", p, sizeof(p), &rel, sizeof(rel));
+	}
+	{
+		const unsigned char p[] = { PACKET(0), PUBLISH(0), RELEASE, PUBLISH(1) };
+		put_prog(sd, "hello-raw", p, sizeof(p), &hello, sizeof(hello));
+	}
+	{
+		const unsigned char p[] = { HELLO(0, 1), PUBLISH(0), PACKET(2), PUBLISH(1) };
+		put_prog(sd, "fds", p, sizeof(p), &ping, sizeof(ping));
+	}
+	{
+		const unsigned char p[] = { HELLO(0, 1), PACKET(0) };
+		put_prog(sd, "ignorable", p, sizeof(p), &ign, sizeof(ign));
+	}
+	{
+		const unsigned char p[] = { HELLO(0, 1), PACKET(0), PUBLISH(0) };
+		put_prog(sd, "import-failed", p, sizeof(p), &imf, sizeof(imf));
+	}
+	printf("%d seeds in %s\n", count, sd);
 	return 0;
 }

@@ -49,6 +49,29 @@ struct conn {
 
 static uint8_t rx[LF_PROTO_MAX_MSG];
 
+/* Latency histograms in microseconds (logged, never asserted). */
+#define HIST_US 100000
+static uint32_t hist_send[HIST_US + 1], hist_deliv[HIST_US + 1];
+static uint64_t hist_n;
+
+static void hist_add(uint32_t *h, uint64_t ns)
+{
+	uint64_t us = ns / 1000;
+	h[us > HIST_US ? HIST_US : us]++;
+}
+
+static unsigned hist_pct(const uint32_t *h, double pct)
+{
+	uint64_t want = (uint64_t)(hist_n * pct), acc = 0;
+
+	for (unsigned i = 0; i <= HIST_US; i++) {
+		acc += h[i];
+		if (acc > want)
+			return i;
+	}
+	return HIST_US;
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -204,7 +227,14 @@ static int conn_handle(struct conn *c, int hold)
 		}
 		break;
 	}
-	case LF_MSG_FRAME:
+	case LF_MSG_FRAME: {
+		uint64_t t = now_ns();
+
+		if (t >= m.u.frame.send_ns && m.u.frame.send_ns >= m.u.frame.recv_ns) {
+			hist_add(hist_send, t - m.u.frame.send_ns);
+			hist_add(hist_deliv, t - m.u.frame.recv_ns);
+			hist_n++;
+		}
 		for (unsigned i = 0; i < n_fds; i++)
 			close(fds[i]);
 		if (m.u.frame.generation != c->generation || !conn_buf(c, m.u.frame.buffer_id))
@@ -222,6 +252,7 @@ static int conn_handle(struct conn *c, int hold)
 		if (r < 0)
 			return r;
 		break;
+	}
 	case LF_MSG_ERROR:
 		c->error_code = m.u.error.code;
 		fprintf(stderr, "ipc-tool: ERROR %u: %s\n", m.u.error.code, m.error_text);
@@ -289,8 +320,11 @@ static int cmd_recv(const char *path, int n, double seconds, uint32_t max_held)
 		close(cs[i].fd);
 	}
 	printf("clients=%d frames=%" PRIu64 " min_frames=%" PRIu64 " skipped=%" PRIu64
-	       " min_ratio_pct=%d order_errors=%" PRIu64 " unknown_buffer=%" PRIu64 " disconnected=%d\n",
-	       n, total, min_frames, skipped, (int)(min_ratio * 100), order, unknown, errors);
+	       " min_ratio_pct=%d order_errors=%" PRIu64 " unknown_buffer=%" PRIu64 " disconnected=%d"
+	       " send_p50_us=%u send_p99_us=%u deliver_p50_us=%u deliver_p99_us=%u\n",
+	       n, total, min_frames, skipped, (int)(min_ratio * 100), order, unknown, errors,
+	       hist_pct(hist_send, 0.5), hist_pct(hist_send, 0.99), hist_pct(hist_deliv, 0.5),
+	       hist_pct(hist_deliv, 0.99));
 	return 0;
 }
 
