@@ -44,7 +44,11 @@ struct lf_capture_stats {
 
 struct lf_capture_events {
 	/* New negotiated format (a new generation of buffers follows), or
-	 * NULL when the format was cleared / the stream paused. */
+	 * NULL when the format was cleared / the stream paused. capture/
+	 * calls it right before the first frame of each new generation (the
+	 * buffer type is only known then) and reports a cleared format or a
+	 * pause through state_changed(), after which the next frame announces
+	 * the format again. */
 	void (*format_changed)(void *data, const struct lf_video_format *fmt, uint32_t generation);
 	/* Stream state changed (node gone, paused, streaming); why is for logs and STATUS=. */
 	void (*state_changed)(void *data, enum lf_stream_state state, const char *why);
