@@ -9,7 +9,9 @@ ROOT=${LF_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 [ -e /dev/dri/card0 ] || { echo "no /dev/dri/card0 (not in the VM?)"; exit 77; }
 bin=$ROOT/build/vm/bin/fence-kernel-check
 [ -x "$bin" ] || { echo "$bin not built (tests/vm/build-helpers)"; exit 77; }
-if command -v valgrind >/dev/null 2>&1 && [ "${LF_VM_VALGRIND:-1}" = 1 ]; then
+# Not with a sanitizer build (make SAN=1): ASan checks it then.
+if command -v valgrind >/dev/null 2>&1 && [ "${LF_VM_VALGRIND:-1}" = 1 ] &&
+   ! grep -q -- '-fsanitize=' "$ROOT/build/.flags" 2>/dev/null; then
   exec valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=9 \
     "$bin" /dev/dri/card0
 fi
