@@ -80,7 +80,7 @@ $(B)/liblastframe.a: $(LIB_OBJS)
 	@rm -f $@; ar rcs $@ $^
 
 $(B)/lastframe: $(CLI_OBJS) $(B)/liblastframe.so
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) -L$(B) -llastframe -Wl,-rpath,'$$ORIGIN' $(PKG_LIBS) -lm
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) -L$(B) -llastframe -Wl,-rpath,'$$ORIGIN:$$ORIGIN/../lib' $(PKG_LIBS) -lm
 
 $(B)/lastframe-testsrc: $(TESTSRC_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm

@@ -112,14 +112,6 @@ void capture_buffers_orphan_all(struct lf_capture *c)
 	c->set_stale = true;
 }
 
-void capture_buffers_relabel(struct lf_capture *c, uint32_t generation)
-{
-	struct cap_buffer *cb;
-
-	spa_list_for_each(cb, &c->buffers, link)
-		cb->buf.generation = generation;
-}
-
 bool capture_buffer_update_planes(struct lf_capture *c, struct pw_buffer *b)
 {
 	struct cap_buffer *cb = b->user_data;

@@ -34,6 +34,7 @@ struct lf_capture {
 	struct pw_registry *registry;
 	struct spa_hook registry_listener;
 	uint32_t target_id;           /* registry id of the target node, SPA_ID_INVALID */
+	uint32_t linked_source;       /* no target: the node the session manager linked us to */
 
 	struct pw_stream *stream;
 	struct spa_hook stream_listener;
@@ -83,7 +84,6 @@ void capture_on_format(struct lf_capture *c, const struct spa_pod *param);
 void capture_buffer_add(struct lf_capture *c, struct pw_buffer *b);
 void capture_buffer_remove(struct lf_capture *c, struct pw_buffer *b);
 void capture_buffers_orphan_all(struct lf_capture *c);
-void capture_buffers_relabel(struct lf_capture *c, uint32_t generation);
 struct lf_buffer *capture_buffer_get(struct pw_buffer *b);
 /* Refresh the planes' offset/stride/size of a dequeued buffer from its chunks. */
 bool capture_buffer_update_planes(struct lf_capture *c, struct pw_buffer *b);

@@ -88,11 +88,33 @@ static bool target_matches(struct lf_capture *c, const struct spa_dict *props)
 	       (serial && strcmp(serial, c->target) == 0);
 }
 
+/* Without a target the session manager picks the source: learn which one
+ * from the link into our node, so its removal can be noticed too. */
+static void watch_link(struct lf_capture *c, const struct spa_dict *props)
+{
+	const char *in, *out;
+	uint32_t node;
+
+	if (c->target || !c->stream || !props)
+		return;
+	node = pw_stream_get_node_id(c->stream);
+	in = spa_dict_lookup(props, PW_KEY_LINK_INPUT_NODE);
+	out = spa_dict_lookup(props, PW_KEY_LINK_OUTPUT_NODE);
+	if (node == SPA_ID_INVALID || !in || !out || strtoul(in, NULL, 10) != node)
+		return;
+	c->linked_source = (uint32_t)strtoul(out, NULL, 10);
+	lf_info("capture: linked to source node %u", c->linked_source);
+}
+
 static void on_global(void *data, uint32_t id, uint32_t permissions, const char *type,
 		      uint32_t version, const struct spa_dict *props)
 {
 	struct lf_capture *c = data;
 
+	if (strcmp(type, PW_TYPE_INTERFACE_Link) == 0) {
+		watch_link(c, props);
+		return;
+	}
 	if (strcmp(type, PW_TYPE_INTERFACE_Node) != 0 || c->target_id != SPA_ID_INVALID ||
 	    !target_matches(c, props))
 		return;
@@ -105,6 +127,15 @@ static void on_global_remove(void *data, uint32_t id)
 {
 	struct lf_capture *c = data;
 
+	if (!c->target && id == c->linked_source && id != SPA_ID_INVALID) {
+		/* Recipes §6: a relinked stream may never get buffers from a
+		 * two-step producer; a fresh stream gets linked afresh. */
+		lf_notice("capture: source node %u went away; waiting for another", id);
+		c->linked_source = SPA_ID_INVALID;
+		capture_set_state(c, LF_STREAM_NONE, "source node gone");
+		capture_schedule(c, WORK_DESTROY | WORK_CREATE);
+		return;
+	}
 	if (id != c->target_id)
 		return;
 	lf_notice("capture: source node %s went away; waiting for it", c->target);
@@ -191,6 +222,7 @@ static void core_teardown(struct lf_capture *c)
 {
 	capture_stream_destroy(c);
 	c->target_id = SPA_ID_INVALID;
+	c->linked_source = SPA_ID_INVALID;
 	if (c->registry) {
 		spa_hook_remove(&c->registry_listener);
 		pw_proxy_destroy((struct pw_proxy *)c->registry);
@@ -224,6 +256,7 @@ int lf_capture_new(struct pw_loop *loop, struct pw_context *context,
 	c->events = events;
 	c->data = data;
 	c->target_id = SPA_ID_INVALID;
+	c->linked_source = SPA_ID_INVALID;
 	c->backoff_ms = BACKOFF_MIN_MS;
 	spa_list_init(&c->buffers);
 	lf_pool_init(&c->pool);

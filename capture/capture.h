@@ -20,12 +20,16 @@ struct lf_capture;
 struct lf_capture_options {
 	const char *target;        /* node.name or object.serial; NULL = let the session manager pick */
 	bool shm_only;             /* never offer dmabuf */
-	const uint64_t *modifiers; /* override the EGL modifier list (n_modifiers > 0) */
+	const uint64_t *modifiers; /* override the EGL modifier list (n_modifiers > 0); else
+				    * $LASTFRAME_MODIFIERS ("LINEAR,INVALID,0x…") when set */
 	size_t n_modifiers;
 	const char *render_node;   /* EGL device/GBM node to ask for modifiers; NULL = first found */
 	/* The capture owns its pw_core connection so it can reconnect after a
 	 * PipeWire restart (with backoff); PIPEWIRE_REMOTE is honoured. */
 	uint32_t lease_buffers;    /* extra buffers to ask for so client leases don't starve the producer */
+	/* Offer only this size (a Mutter virtual monitor takes the size the
+	 * stream negotiates); 0 = any size, 1280x720 preferred. */
+	uint32_t request_width, request_height;
 };
 
 struct lf_capture_stats {
@@ -40,7 +44,11 @@ struct lf_capture_stats {
 
 struct lf_capture_events {
 	/* New negotiated format (a new generation of buffers follows), or
-	 * NULL when the format was cleared / the stream paused. */
+	 * NULL when the format was cleared / the stream paused. capture/
+	 * calls it right before the first frame of each new generation (the
+	 * buffer type is only known then) and reports a cleared format or a
+	 * pause through state_changed(), after which the next frame announces
+	 * the format again. */
 	void (*format_changed)(void *data, const struct lf_video_format *fmt, uint32_t generation);
 	/* Stream state changed (node gone, paused, streaming); why is for logs and STATUS=. */
 	void (*state_changed)(void *data, enum lf_stream_state state, const char *why);

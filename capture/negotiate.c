@@ -23,6 +23,7 @@
 
 int capture_build_modifiers(struct lf_capture *c)
 {
+	const char *env;
 	int r;
 
 	lf_modset_clear(&c->mods);
@@ -31,6 +32,17 @@ int capture_build_modifiers(struct lf_capture *c)
 	c->mods_from_egl = false;
 	if (c->opts.shm_only)
 		return 0;
+	env = getenv("LASTFRAME_MODIFIERS");
+	if (c->opts.n_modifiers == 0 && env && *env) {
+		free(c->override_mods);
+		c->override_mods = NULL;
+		r = lf_modifiers_parse(env, &c->override_mods, &c->opts.n_modifiers);
+		if (r < 0) {
+			lf_err("capture: LASTFRAME_MODIFIERS: cannot parse '%s'", env);
+			return r;
+		}
+		c->opts.modifiers = c->override_mods;
+	}
 	if (c->opts.n_modifiers > 0)
 		return lf_modset_set_all(&c->mods, c->opts.modifiers, c->opts.n_modifiers);
 	c->mods_from_egl = lf_egl_query_modifiers(c->opts.render_node, &c->mods) > 0;
@@ -43,6 +55,8 @@ int capture_offer_formats(struct lf_capture *c, bool update)
 	int r;
 
 	lf_pods_init(&p);
+	p.request_width = c->opts.request_width;
+	p.request_height = c->opts.request_height;
 	r = lf_pods_add_formats(&p, c->opts.shm_only ? NULL : &c->mods);
 	if (r >= 0)
 		r = lf_pods_finish(&p);
@@ -176,7 +190,7 @@ static void print_modifier(FILE *out, uint64_t mod, bool from_egl)
 
 	fprintf(out, "    0x%016" PRIx64 "  %-40s %s\n", mod,
 		name ? name : (mod == DRM_FORMAT_MOD_INVALID ? "INVALID (implicit)" : "?"),
-		from_egl ? "egl" : "default");
+		from_egl ? "egl" : "default/override");
 	free(name);
 }
 
@@ -191,7 +205,7 @@ int lf_capture_print_formats(FILE *out, const struct lf_capture_options *opts)
 		goto out;
 	fprintf(out, "modifier source: %s\n",
 		c.opts.shm_only ? "none (--shm-only)"
-		: c.opts.n_modifiers ? "command line"
+		: c.opts.n_modifiers ? "override (options or $LASTFRAME_MODIFIERS)"
 		: c.mods_from_egl ? "EGL (EGL_EXT_image_dma_buf_import_modifiers)"
 		: "defaults (EGL offers no dmabuf import)");
 	fprintf(out, "offer order: dmabuf variants first, then shared memory\n");
@@ -213,5 +227,6 @@ int lf_capture_print_formats(FILE *out, const struct lf_capture_options *opts)
 	}
 out:
 	lf_modset_clear(&c.mods);
+	free(c.override_mods);
 	return r;
 }

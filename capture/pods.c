@@ -23,6 +23,7 @@ void lf_pods_init(struct lf_pods *p)
 	spa_pod_dynamic_builder_init(&p->db, p->stack, sizeof(p->stack), 4096);
 	p->n = 0;
 	p->error = 0;
+	p->request_width = p->request_height = 0;
 }
 
 void lf_pods_clear(struct lf_pods *p)
@@ -80,10 +81,15 @@ static int add_format(struct lf_pods *p, const struct lf_format_info *fi,
 			spa_pod_builder_long(b, (int64_t)me->mods[i]);
 		spa_pod_builder_pop(b, &f[1]);
 	}
-	spa_pod_builder_add(b,
-		SPA_FORMAT_VIDEO_size, SPA_POD_CHOICE_RANGE_Rectangle(
+	if (p->request_width && p->request_height)
+		/* Fixed: with two ranges the producer's default would win. */
+		spa_pod_builder_add(b, SPA_FORMAT_VIDEO_size,
+			SPA_POD_Rectangle(&SPA_RECTANGLE(p->request_width, p->request_height)), 0);
+	else
+		spa_pod_builder_add(b, SPA_FORMAT_VIDEO_size, SPA_POD_CHOICE_RANGE_Rectangle(
 			&SPA_RECTANGLE(1280, 720), &SPA_RECTANGLE(1, 1),
-			&SPA_RECTANGLE(MAX_SIZE, MAX_SIZE)),
+			&SPA_RECTANGLE(MAX_SIZE, MAX_SIZE)), 0);
+	spa_pod_builder_add(b,
 		SPA_FORMAT_VIDEO_framerate, SPA_POD_CHOICE_RANGE_Fraction(
 			&SPA_FRACTION(60, 1), &SPA_FRACTION(0, 1), &SPA_FRACTION(1000, 1)),
 		0);

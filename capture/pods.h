@@ -22,6 +22,7 @@ struct lf_pods {
 	const struct spa_pod *params[LF_PODS_MAX];
 	uint32_t n;
 	int error;
+	uint32_t request_width, request_height; /* offer only this size; 0 = a range */
 };
 
 void lf_pods_init(struct lf_pods *p);

@@ -25,6 +25,7 @@
 
 #define BACKOFF_FIRST_MS 200
 #define BACKOFF_MAX_MS   2000 /* small: a restarted Mutter/PipeWire should be back within seconds */
+#define QUIET_AFTER_FAILURES 5
 
 enum phase {
 	PHASE_NO_BUS,      /* session bus not connected (retry pending) */
@@ -60,6 +61,7 @@ struct lf_mutter_source {
 	bool mutter_present;
 	bool announced;            /* owner got node() since the last lost() */
 	uint32_t backoff_ms;
+	uint32_t failures;         /* in a row, for the log level */
 };
 
 static void start_session(struct lf_mutter_source *s);
@@ -128,8 +130,12 @@ static void reset_session(struct lf_mutter_source *s, bool stop)
 	}
 }
 
+/* Only a node the owner was given can be lost: failures before that change
+ * nothing for clients. */
 static void tell_lost(struct lf_mutter_source *s, const char *why)
 {
+	if (!s->announced)
+		return;
 	s->announced = false;
 	if (s->events->lost)
 		s->events->lost(s->data, why);
@@ -142,7 +148,16 @@ static void fail_session(struct lf_mutter_source *s, const char *what, const cha
 
 	snprintf(why, sizeof(why), "Mutter screencast: %s%s%s", what, detail ? ": " : "",
 		 detail ? detail : "");
-	lf_warn("%s", why);
+	/* A lasting failure (a wrong connector) retries forever: say it a few
+	 * times, then keep the journal quiet. */
+	s->failures++;
+	if (s->failures < QUIET_AFTER_FAILURES)
+		lf_warn("%s", why);
+	else if (s->failures == QUIET_AFTER_FAILURES)
+		lf_warn("%s; still retrying every %u ms, now logged at debug level",
+			why, BACKOFF_MAX_MS);
+	else
+		lf_debug("%s", why);
 	reset_session(s, true);
 	tell_lost(s, why);
 	if (s->mutter_present) {
@@ -172,6 +187,7 @@ static void on_lookup(void *data, int res, const char *target)
 	}
 	s->phase = PHASE_STREAMING;
 	s->backoff_ms = 0;
+	s->failures = 0;
 	s->announced = true;
 	lf_info("mutter: stream node has object.serial %s", target);
 	if (s->events->node)
@@ -335,6 +351,7 @@ static void mutter_appeared(struct lf_mutter_source *s)
 {
 	s->mutter_present = true;
 	s->backoff_ms = 0;
+	s->failures = 0;
 	lf_info("mutter: %s is on the bus", MUTTER_NAME);
 	start_session(s);
 }
@@ -526,8 +543,9 @@ int lf_mutter_source_new(struct pw_loop *loop, struct pw_context *context,
 	}
 	r = connect_bus(s);
 	if (r < 0) {
-		lf_err("mutter: cannot connect to the session bus: %s", strerror(-r));
-		goto fail;
+		/* The bus may come later (a service started early): keep trying. */
+		lf_warn("mutter: cannot connect to the session bus: %s; retrying", strerror(-r));
+		arm_retry(s, next_backoff(s));
 	}
 	*out = s;
 	return 0;

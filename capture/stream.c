@@ -23,13 +23,8 @@ static void on_state_changed(void *data, enum pw_stream_state old, enum pw_strea
 		 pw_stream_state_as_string(state), error ? ": " : "", error ? error : "");
 	switch (state) {
 	case PW_STREAM_STATE_STREAMING:
-		if (c->have_format && c->emitted_generation == c->generation) {
-			/* Back from a pause: republish the buffer set under a
-			 * new generation, since the owner dropped it on pause. */
-			c->generation++;
-			capture_buffers_relabel(c, c->generation);
-			lf_pool_set_generation(&c->pool, c->generation);
-		}
+		/* The owner dropped the format on pause (emitted_generation
+		 * was reset): the next frame announces it again. */
 		capture_set_state(c, LF_STREAM_STREAMING, "streaming");
 		break;
 	case PW_STREAM_STATE_PAUSED:
@@ -298,6 +293,7 @@ void capture_stream_destroy(struct lf_capture *c)
 	/* Orphan first, while the pw_buffers still exist: held wrappers
 	 * outlive them, the rest are freed. */
 	capture_buffers_orphan_all(c);
+	c->linked_source = SPA_ID_INVALID;
 	spa_hook_remove(&c->stream_listener);
 	pw_stream_destroy(c->stream);
 	c->stream = NULL;

@@ -281,10 +281,10 @@ static int start_source(struct daemon *d)
 			.connector = c->connector,
 			.cursor_mode = c->cursor,
 		};
-		if (c->virtual_width)
-			lf_warn("mutter: a virtual monitor takes the size the stream negotiates; "
-				"%ux%u is not requested yet (Mutter's default is 1280x720)",
-				c->virtual_width, c->virtual_height);
+		/* Mutter sizes a virtual monitor from the negotiated format:
+		 * the size we prefer is the size it gets. */
+		d->copts.request_width = c->virtual_width;
+		d->copts.request_height = c->virtual_height;
 		r = lf_mutter_source_new(d->loop, d->context, &mo, &mutter_events, d, &d->mutter);
 		if (r < 0)
 			lf_err("cannot start the Mutter source: %s", strerror(-r));
@@ -332,6 +332,10 @@ static int setup(struct daemon *d)
 	}
 	signal(SIGPIPE, SIG_IGN);
 
+	if (!getenv("PIPEWIRE_RUNTIME_DIR") && !getenv("XDG_RUNTIME_DIR") &&
+	    !(getenv("PIPEWIRE_REMOTE") && getenv("PIPEWIRE_REMOTE")[0] == '/'))
+		lf_warn("neither XDG_RUNTIME_DIR nor PIPEWIRE_RUNTIME_DIR is set: "
+			"PipeWire's socket cannot be found");
 	d->context = pw_context_new(d->loop, NULL, 0);
 	if (!d->context) {
 		r = errno ? -errno : -ENOMEM;
@@ -375,12 +379,17 @@ static void teardown(struct daemon *d)
 {
 	if (d->status_timer)
 		pw_loop_destroy_source(d->loop, d->status_timer);
+	/* NULL each pointer: lf_server_destroy below still calls back into
+	 * update_status(), which looks at the capture. */
 	if (d->mutter)
 		lf_mutter_source_destroy(d->mutter);
+	d->mutter = NULL;
 	if (d->capture)
 		lf_capture_destroy(d->capture);
+	d->capture = NULL;
 	if (d->fence)
 		lf_fence_waiter_destroy(d->fence);
+	d->fence = NULL;
 	if (d->server)
 		lf_server_destroy(d->server); /* BYE to every client */
 	if (d->notify)
@@ -398,6 +407,16 @@ int main(int argc, char **argv)
 	char err[1024];
 	int r;
 
+	/* --list-formats: what capture/ would offer (formats, modifiers), then exit. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--list-formats") == 0) {
+			struct lf_capture_options lo = { .shm_only = false };
+			for (int j = 1; j < argc; j++)
+				lo.shm_only |= strcmp(argv[j], "--shm-only") == 0;
+			lf_log_init("lastframed", LOG_WARNING);
+			return lf_capture_print_formats(stdout, &lo) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+		}
+	}
 	lf_config_init(&d.cfg);
 	if (lf_config_parse_args(&d.cfg, argc, argv, &action) < 0)
 		return 2;

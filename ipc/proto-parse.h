@@ -25,7 +25,11 @@ struct lf_proto_msg {
 	union {
 		struct lf_msg_hello hello;
 		struct lf_msg_welcome welcome;
-		struct lf_msg_error error;
+		struct { /* lf_msg_error without its text[] */
+			struct lf_msg_hdr hdr;
+			uint32_t code;
+			uint32_t reserved;
+		} error;
 		struct lf_msg_format format;
 		struct lf_msg_add_buffer add_buffer;
 		struct lf_msg_remove_buffer remove_buffer;

@@ -61,19 +61,52 @@ static int send_simple(int fd, const void *msg, size_t len)
 	return send_packet(fd, &iov, 1, NULL, 0);
 }
 
+/* Discard what the peer sent and we will never read: closing a SEQPACKET
+ * socket with unread packets makes the peer's next recvmsg fail with
+ * ECONNRESET before it sees our last message (the ERROR). Bounded, so a
+ * client writing in a loop cannot keep us here. */
+void lf_srv_drain_fd(int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * LF_PROTO_MAX_FDS)];
+		struct cmsghdr align;
+	} ctrl;
+	char b[64];
+
+	for (int i = 0; i < 64; i++) {
+		struct iovec iov = { .iov_base = b, .iov_len = sizeof(b) };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+				      .msg_control = ctrl.buf, .msg_controllen = sizeof(ctrl.buf) };
+
+		if (recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
+			return;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+			if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+				continue;
+			for (size_t k = 0; k < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++) {
+				int f;
+
+				memcpy(&f, CMSG_DATA(cm) + k * sizeof(int), sizeof(int));
+				close(f);
+			}
+		}
+	}
+}
+
 int lf_srv_send_error_fd(int fd, int code, const char *text)
 {
-	struct {
-		struct lf_msg_error e;
-		char text[LF_PROTO_MAX_ERROR_TEXT];
+	union {
+		uint8_t buf[sizeof(struct lf_msg_error) + LF_PROTO_MAX_ERROR_TEXT];
+		struct lf_msg_hdr align;
 	} m;
+	struct lf_msg_error e = { .code = (uint32_t)code };
 	size_t tl = strnlen(text, LF_PROTO_MAX_ERROR_TEXT - 1);
 
-	memset(&m, 0, sizeof(m));
-	memcpy(m.text, text, tl);
-	hdr_init(&m.e.hdr, LF_MSG_ERROR, sizeof(m.e) + tl + 1);
-	m.e.code = code;
-	return send_simple(fd, &m, m.e.hdr.length);
+	hdr_init(&e.hdr, LF_MSG_ERROR, sizeof(e) + tl + 1);
+	memcpy(m.buf, &e, sizeof(e));
+	memcpy(m.buf + sizeof(e), text, tl);
+	m.buf[sizeof(e) + tl] = '\0';
+	return send_simple(fd, m.buf, e.hdr.length);
 }
 
 void lf_srv_client_destroy(struct srv_client *c)
@@ -85,6 +118,7 @@ void lf_srv_client_destroy(struct srv_client *c)
 		 c->id, c->name, c->frames_sent, c->frames_dropped);
 	if (c->src)
 		pw_loop_destroy_source(s->loop, c->src);
+	lf_srv_drain_fd(c->fd);
 	lf_close(&c->fd);
 	/* Its leases go back: the buffers return to PipeWire once unheld. */
 	while ((b = lf_lease_set_pop(&c->leases)))

@@ -112,6 +112,7 @@ int lf_srv_client_send_format(struct srv_client *c);
 int lf_srv_client_offer(struct srv_client *c, const struct lf_frame *f, uint64_t idx, bool early);
 void lf_srv_client_send_bye(struct srv_client *c, uint32_t reason);
 int lf_srv_send_error_fd(int fd, int code, const char *text);
+void lf_srv_drain_fd(int fd);
 
 /* server.c */
 const struct srv_buf *lf_srv_buf_get(struct lf_server *s, const struct lf_buffer *b);

@@ -34,6 +34,7 @@ static void refuse(struct lf_server *s, int fd, int code, const char *why, const
 	s->clients_refused++;
 	lf_notice("refusing client pid %d uid %u: %s", (int)cr->pid, (unsigned)cr->uid, why);
 	lf_srv_send_error_fd(fd, code, why);
+	lf_srv_drain_fd(fd);
 	close(fd);
 }
 
@@ -270,6 +271,9 @@ int lf_server_new(struct pw_loop *loop, const struct lf_server_options *opts,
 	*out = s;
 	return 0;
 fail:
+	/* An inherited fd stays the caller's when we fail. */
+	if (opts->listen_fd >= 0)
+		s->listen_fd = -1;
 	lf_server_destroy(s);
 	return r;
 }

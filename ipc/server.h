@@ -18,7 +18,7 @@ struct lf_server;
 
 struct lf_server_options {
 	const char *socket_path;    /* created (with its 0700 directory) unless listen_fd >= 0 */
-	int listen_fd;              /* from socket activation, or -1 */
+	int listen_fd;              /* from socket activation, or -1; owned by the server once lf_server_new succeeds */
 	uint32_t max_clients;       /* default 64 */
 	uint32_t lease_timeout_ms;  /* default 1000 */
 	uint32_t max_held;          /* most credits a client may negotiate, default 3 */

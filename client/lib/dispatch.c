@@ -325,13 +325,22 @@ int lf_client_read_one(struct lastframe *lf, int *new_frames)
 
 	if (lf->dead)
 		return lf->dead;
-	do
+	for (bool reset = false;;) {
 		n = recvmsg(lf->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		if (errno == EAGAIN)
+		if (n >= 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		/* A daemon that closed with our packets unread leaves ECONNRESET
+		 * pending *ahead of* what it sent last (an ERROR saying why): the
+		 * error is reported once, then the queue is still readable. */
+		if (errno == ECONNRESET && !reset) {
+			reset = true;
+			continue;
+		}
+		if (errno == EAGAIN && !reset)
 			return 0;
-		lf->dead = errno == ECONNRESET ? -ECONNRESET : -errno;
+		lf->dead = reset ? -ECONNRESET : -errno;
 		return lf->dead;
 	}
 	uint64_t now = lf_client_now_ns();

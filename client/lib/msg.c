@@ -70,7 +70,7 @@ static int check_frame(const struct lf_msg_frame *m, size_t len, unsigned n_fds)
 			return -EPROTO;
 		need += (size_t)m->cursor_width * m->cursor_height * 4;
 	}
-	if (len < need)
+	if (len != need)
 		return -EPROTO;
 	/* Fences travel only with early frames, one fd per announced fence. */
 	if (n_fds != ((m->flags & LF_FRAME_F_FENCE_PENDING) ? m->n_fences : 0))
@@ -88,6 +88,11 @@ static int check_add_buffer(const struct lf_msg_add_buffer *m, unsigned n_fds)
 		if (m->planes[i].size == 0)
 			return -EPROTO;
 	return 0;
+}
+
+static bool lf_client_known_type(uint16_t type)
+{
+	return type >= LF_MSG_HELLO && type <= LF_MSG_STATS;
 }
 
 int lf_client_check_msg(const void *buf, size_t len, unsigned n_fds)
@@ -113,14 +118,20 @@ int lf_client_check_msg(const void *buf, size_t len, unsigned n_fds)
 	case LF_MSG_BYE: min = sizeof(struct lf_msg_bye); break;
 	case LF_MSG_STATS: min = sizeof(struct lf_msg_stats); break;
 	default:
-		/* Client→daemon types arriving here are as wrong as unknown ones. */
-		if ((h.flags & LF_MSG_FLAG_IGNORABLE) && n_fds == 0)
+		/* Client→daemon types arriving here are as wrong as unknown ones.
+		 * An ignorable message's fds are simply closed by the caller. */
+		if ((h.flags & LF_MSG_FLAG_IGNORABLE) && !lf_client_known_type(h.type))
 			return 1;
 		return -EPROTO;
 	}
-	/* Longer is fine: later versions append fields. */
-	if (len < min)
+	/* Layouts are fixed within a protocol version (docs/protocol.md §9):
+	 * exact sizes, except the variable FRAME and ERROR. */
+	if (h.type == LF_MSG_ERROR) {
+		if (len < min + 1 || len > min + 256 || ((const uint8_t *)buf)[len - 1] != '\0')
+			return -EPROTO;
+	} else if (h.type == LF_MSG_FRAME ? len < min : len != min) {
 		return -EPROTO;
+	}
 
 	if (h.type == LF_MSG_ADD_BUFFER)
 		return check_add_buffer(buf, n_fds);

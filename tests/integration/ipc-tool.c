@@ -7,7 +7,7 @@
  *   cc -I. -o ipc-tool tests/integration/ipc-tool.c ipc/proto-parse.c
  *
  *   ipc-tool SOCKET recv CLIENTS SECONDS MAX_HELD   receive and release; print a summary line
- *   ipc-tool SOCKET hold [SECONDS]                  take one frame, never release, report how it ends
+ *   ipc-tool SOCKET hold [SECONDS [MAX_HELD]]       take MAX_HELD frames, never release, report how it ends
  *   ipc-tool SOCKET bad KIND                        send a bad message, expect ERROR + close
  *   ipc-tool SOCKET stats                           print STATS as key=value
  *   ipc-tool SOCKET hello                           handshake only, print the ERROR or WELCOME
@@ -48,6 +48,29 @@ struct conn {
 };
 
 static uint8_t rx[LF_PROTO_MAX_MSG];
+
+/* Latency histograms in microseconds (logged, never asserted). */
+#define HIST_US 100000
+static uint32_t hist_send[HIST_US + 1], hist_deliv[HIST_US + 1];
+static uint64_t hist_n;
+
+static void hist_add(uint32_t *h, uint64_t ns)
+{
+	uint64_t us = ns / 1000;
+	h[us > HIST_US ? HIST_US : us]++;
+}
+
+static unsigned hist_pct(const uint32_t *h, double pct)
+{
+	uint64_t want = (uint64_t)(hist_n * pct), acc = 0;
+
+	for (unsigned i = 0; i <= HIST_US; i++) {
+		acc += h[i];
+		if (acc > want)
+			return i;
+	}
+	return HIST_US;
+}
 
 static uint64_t now_ns(void)
 {
@@ -140,6 +163,10 @@ static int conn_read(struct conn *c, struct lf_proto_msg *m, int *fds, unsigned 
 	ssize_t n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC);
 	int r;
 
+	/* ECONNRESET comes first when the daemon closed with our packets
+	 * unread; what it sent before closing is still queued. */
+	if (n < 0 && errno == ECONNRESET)
+		n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC);
 	*n_fds = 0;
 	if (n < 0)
 		return -errno;
@@ -200,7 +227,14 @@ static int conn_handle(struct conn *c, int hold)
 		}
 		break;
 	}
-	case LF_MSG_FRAME:
+	case LF_MSG_FRAME: {
+		uint64_t t = now_ns();
+
+		if (t >= m.u.frame.send_ns && m.u.frame.send_ns >= m.u.frame.recv_ns) {
+			hist_add(hist_send, t - m.u.frame.send_ns);
+			hist_add(hist_deliv, t - m.u.frame.recv_ns);
+			hist_n++;
+		}
 		for (unsigned i = 0; i < n_fds; i++)
 			close(fds[i]);
 		if (m.u.frame.generation != c->generation || !conn_buf(c, m.u.frame.buffer_id))
@@ -218,6 +252,7 @@ static int conn_handle(struct conn *c, int hold)
 		if (r < 0)
 			return r;
 		break;
+	}
 	case LF_MSG_ERROR:
 		c->error_code = m.u.error.code;
 		fprintf(stderr, "ipc-tool: ERROR %u: %s\n", m.u.error.code, m.error_text);
@@ -285,19 +320,23 @@ static int cmd_recv(const char *path, int n, double seconds, uint32_t max_held)
 		close(cs[i].fd);
 	}
 	printf("clients=%d frames=%" PRIu64 " min_frames=%" PRIu64 " skipped=%" PRIu64
-	       " min_ratio_pct=%d order_errors=%" PRIu64 " unknown_buffer=%" PRIu64 " disconnected=%d\n",
-	       n, total, min_frames, skipped, (int)(min_ratio * 100), order, unknown, errors);
+	       " min_ratio_pct=%d order_errors=%" PRIu64 " unknown_buffer=%" PRIu64 " disconnected=%d"
+	       " send_p50_us=%u send_p99_us=%u deliver_p50_us=%u deliver_p99_us=%u\n",
+	       n, total, min_frames, skipped, (int)(min_ratio * 100), order, unknown, errors,
+	       hist_pct(hist_send, 0.5), hist_pct(hist_send, 0.99), hist_pct(hist_deliv, 0.5),
+	       hist_pct(hist_deliv, 0.99));
 	return 0;
 }
 
-/* Take one frame, never release it; report how the connection ends. */
-static int cmd_hold(const char *path, double seconds)
+/* Take max_held frames, never release them; report how the connection ends. */
+static int cmd_hold(const char *path, double seconds, uint32_t max_held)
 {
 	struct conn c = { 0 };
 	uint64_t end = now_ns() + (uint64_t)(seconds * 1e9);
+	int told = 0;
 
 	c.fd = conn_open(path);
-	if (c.fd < 0 || send_hello(c.fd, 0, 1, "ipc-tool-hold") < 0)
+	if (c.fd < 0 || send_hello(c.fd, 0, max_held, "ipc-tool-hold") < 0)
 		return 1;
 	while (!c.eof && now_ns() < end) {
 		struct pollfd p = { .fd = c.fd, .events = POLLIN };
@@ -305,10 +344,10 @@ static int cmd_hold(const char *path, double seconds)
 
 		if (r > 0 && conn_handle(&c, 1) < 0)
 			break;
-		if (c.held == 1 && r > 0) {
-			printf("holding seq=%" PRIu64 "\n", c.last_seq);
+		if (!told && c.held >= max_held) {
+			printf("holding n=%" PRIu64 " seq=%" PRIu64 "\n", c.held, c.last_seq);
 			fflush(stdout);
-			c.held++;
+			told = 1;
 		}
 	}
 	printf("held=%" PRIu64 " error=%u eof=%d\n", c.frames, c.error_code, c.eof);
@@ -368,6 +407,28 @@ static int cmd_bad(const char *path, const char *kind)
 		r = send_raw(c.fd, &p, sizeof(p), fds, n);
 		for (unsigned i = 0; i < n; i++)
 			close(fds[i]);
+	} else if (!strcmp(kind, "flood")) {
+		/* PINGs without ever reading the PONGs: the daemon must not block
+		 * on us; it drops us once our socket is full. */
+		struct lf_msg_ping p = { .hdr = { LF_MSG_PING, 0, sizeof(p) } };
+		unsigned sent = 0;
+		while (sent < 1000000 && send_raw(c.fd, &p, sizeof(p), NULL, 0) == 0)
+			sent++;
+		uint64_t pongs = 0;
+		for (;;) {
+			struct lf_proto_msg m;
+			int f[LF_PROTO_MAX_FDS];
+			unsigned nf;
+			if (conn_read(&c, &m, f, &nf) <= 0)
+				break;
+			if (m.hdr.type == LF_MSG_PONG)
+				pongs++;
+			if (m.hdr.type == LF_MSG_ERROR)
+				c.error_code = m.u.error.code;
+		}
+		printf("sent=%u pongs=%" PRIu64 " error=%u eof=%d\n", sent, pongs, c.error_code, c.eof);
+		close(c.fd);
+		return c.eof && sent < 1000000 ? 0 : 1;
 	} else if (!strcmp(kind, "before-hello")) {
 		r = send_release(&c, 1, 1, 1);
 	} else if (!strcmp(kind, "bad-release")) {
@@ -494,7 +555,8 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "recv") && argc == 6)
 		return cmd_recv(path, atoi(argv[3]), atof(argv[4]), (uint32_t)atoi(argv[5]));
 	if (!strcmp(cmd, "hold"))
-		return cmd_hold(path, argc > 3 ? atof(argv[3]) : 10);
+		return cmd_hold(path, argc > 3 ? atof(argv[3]) : 10,
+				argc > 4 ? (uint32_t)atoi(argv[4]) : 1);
 	if (!strcmp(cmd, "bad") && argc == 4)
 		return cmd_bad(path, argv[3]);
 	if (!strcmp(cmd, "stats"))

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <pipewire/pipewire.h>
@@ -512,6 +513,41 @@ START_TEST(no_wait_hands_on_at_once)
 }
 END_TEST
 
+/* The real ioctl on a memfd (what the host's test producer labels as a
+ * dmabuf): waiting goes off for the stream, frames pass. */
+START_TEST(real_ioctl_memfd_disables)
+{
+	int m = memfd_create("fake-dmabuf", MFD_CLOEXEC);
+	struct lf_buffer *b = buf_new(LF_BUFFER_DMABUF, m, -2);
+
+	lf_fence_waiter_set_kernel_ops(w, NULL, NULL);
+	submit(b, 1);
+	submit(b, 2);
+	ck_assert_int_eq(sink.n_ready, 2);
+	ck_assert(stats().disabled);
+	ck_assert_uint_eq(stats().errors, 0);
+	close(m);
+	free(b);
+}
+END_TEST
+
+START_TEST(real_ioctl_bad_fd)
+{
+	int fd = eventfd(0, EFD_CLOEXEC);
+	struct lf_buffer *b = buf_new(LF_BUFFER_DMABUF, fd, -2);
+
+	close(fd); /* a stale fd number: EBADF from the kernel */
+	ck_assert_int_eq(lf_fence_export_sync_file(-1), -EBADF);
+	lf_fence_waiter_set_kernel_ops(w, NULL, NULL);
+	submit(b, 1);
+	ck_assert_int_eq(sink.n_ready, 0);
+	ck_assert_uint_eq(stats().errors, 1);
+	ck_assert(!stats().disabled);
+	ck_assert_int_eq(released, 1);
+	free(b);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fence-waiter");
@@ -537,6 +573,8 @@ int main(void)
 	tcase_add_test(tc, many_pending_stay_bounded);
 	tcase_add_test(tc, percentiles);
 	tcase_add_test(tc, no_wait_hands_on_at_once);
+	tcase_add_test(tc, real_ioctl_memfd_disables);
+	tcase_add_test(tc, real_ioctl_bad_fd);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -11,12 +11,15 @@
  *  - the pixels, read through our own mmap WITHOUT DMA_BUF_IOCTL_SYNC (whose
  *    START would wait for the fence and hide a frame published too early),
  *    are one complete testsrc pattern;
- *  - its counter is newer than every counter seen before (a stale buffer
- *    shows an older frame).
+ *  - its counter is newer than every counter seen before.
+ * A frame that arrived with its fence pending is held (we hold the lease, so
+ * only the producer's pending render writes it) until the fence signals, then
+ * read again: if the pixels changed, the client was shown unfinished content
+ * ("stale"). That is what --expect-stale (the negative control) looks for.
  *
- * Usage: fence-check [--frames N] [--wait-ms MS] [--expect-stale]
+ * Usage: fence-check [--frames N] [--wait-ms MS] [--early] [--expect-stale]
  * Prints a JSON summary. Exit 0: N frames, all good (or, with --expect-stale,
- * at least one bad one: the negative control); 1 otherwise; 77 no dmabufs.
+ * at least one stale one: the negative control); 1 otherwise; 77 no dmabufs.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,7 +36,8 @@
 #define FOURCC(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
 
 struct tally {
-	uint64_t frames, good, unsignalled, incomplete, not_newer, timeout_flagged, map_errors;
+	uint64_t frames, good, unsignalled, stale, incomplete, not_newer, timeout_flagged, map_errors;
+	uint64_t early, early_bad;
 	uint32_t last_counter;
 	bool have_counter;
 	char first_bad[256];
@@ -59,14 +63,27 @@ static void note_bad(struct tally *t, const struct lastframe_frame *f, const cha
 			 (unsigned long long)f->seq, what);
 }
 
+/* The pattern in the mapped plane, read right now. */
+static void read_pattern(const struct lastframe_frame *f, const uint8_t *px, const int off[3],
+			 uint8_t *rgb, struct lf_pattern_result *res)
+{
+	const struct lastframe_plane *p = &f->planes[0];
+
+	for (uint32_t y = 0; y < f->height; y++)
+		for (uint32_t x = 0; x < f->width; x++)
+			for (int c = 0; c < 3; c++)
+				rgb[((size_t)y * f->width + x) * 3 + c] =
+					px[(size_t)y * p->stride + (size_t)x * 4 + off[c]];
+	lf_pattern_check_rgb(rgb, f->width, f->height, (size_t)f->width * 3, res);
+}
+
 static int check_frame(struct tally *t, const struct lastframe_frame *f, uint8_t *rgb)
 {
 	const struct lastframe_plane *p = &f->planes[0];
 	struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
-	struct lf_pattern_result res;
-	size_t len = (size_t)p->stride * f->height;
+	struct lf_pattern_result res, fin;
+	size_t len = (size_t)p->stride * f->height + p->offset;
 	bool signalled, bad = false;
-	const uint8_t *px;
 	void *map;
 	int off[3];
 
@@ -77,39 +94,62 @@ static int check_frame(struct tally *t, const struct lastframe_frame *f, uint8_t
 	t->frames++;
 	if (f->flags & LASTFRAME_FRAME_FENCE_TIMEOUT)
 		t->timeout_flagged++;
+	/* An early frame (LASTFRAME_EARLY_FENCES) comes with the sync_files
+	 * to wait on: wait on them as a GPU client would; afterwards the
+	 * dmabuf must be ready, or the daemon sent the wrong fences. */
+	if (f->flags & LASTFRAME_FRAME_FENCE_PENDING) {
+		t->early++;
+		for (uint32_t i = 0; i < f->n_fences; i++) {
+			struct pollfd sf = { .fd = f->fences[i], .events = POLLIN };
+			if (poll(&sf, 1, 5000) != 1 || !(sf.revents & POLLIN)) {
+				t->early_bad++;
+				note_bad(t, f, "early sync_file did not signal");
+			}
+		}
+		if (f->n_fences == 0) {
+			t->early_bad++;
+			note_bad(t, f, "FENCE_PENDING without sync_files");
+		}
+	}
 	/* First, before anything else can let time pass. */
 	signalled = poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
-	map = mmap(NULL, len + p->offset, PROT_READ, MAP_SHARED, p->fd, 0);
+	map = mmap(NULL, len, PROT_READ, MAP_SHARED, p->fd, 0);
 	if (map == MAP_FAILED) {
 		t->map_errors++;
 		note_bad(t, f, "mmap failed");
 		return 0;
 	}
-	px = (const uint8_t *)map + p->offset;
-	for (uint32_t y = 0; y < f->height; y++)
-		for (uint32_t x = 0; x < f->width; x++)
-			for (int c = 0; c < 3; c++)
-				rgb[((size_t)y * f->width + x) * 3 + c] =
-					px[(size_t)y * p->stride + (size_t)x * 4 + off[c]];
-	munmap(map, len + p->offset);
-	lf_pattern_check_rgb(rgb, f->width, f->height, (size_t)f->width * 3, &res);
-
+	read_pattern(f, (const uint8_t *)map + p->offset, off, rgb, &res);
+	fin = res;
 	if (!signalled) {
 		t->unsignalled++;
 		note_bad(t, f, "write fence still pending when the frame arrived");
 		bad = true;
+		/* Let the producer finish (we hold the buffer, so nobody else
+		 * writes it), then see whether what we read was its final content. */
+		if (poll(&pfd, 1, 5000) != 1) {
+			note_bad(t, f, "write fence never signalled");
+		} else {
+			read_pattern(f, (const uint8_t *)map + p->offset, off, rgb, &fin);
+		}
+		if (!res.complete || !fin.complete || res.counter != fin.counter) {
+			t->stale++;
+			note_bad(t, f, "pixels on arrival were not the frame's final pixels");
+		}
 	}
+	munmap(map, len);
+
 	if (!res.complete) {
 		t->incomplete++;
 		note_bad(t, f, res.error ? res.error : "incomplete");
 		bad = true;
-	} else if (t->have_counter && res.counter <= t->last_counter) {
+	} else if (t->have_counter && fin.counter <= t->last_counter) {
 		t->not_newer++;
-		note_bad(t, f, "counter not newer than a frame seen before (stale buffer)");
+		note_bad(t, f, "counter not newer than a frame seen before");
 		bad = true;
 	}
-	if (res.complete && (!t->have_counter || res.counter > t->last_counter)) {
-		t->last_counter = res.counter;
+	if (fin.complete && (!t->have_counter || fin.counter > t->last_counter)) {
+		t->last_counter = fin.counter;
 		t->have_counter = true;
 	}
 	t->good += !bad;
@@ -119,11 +159,14 @@ static int check_frame(struct tally *t, const struct lastframe_frame *f, uint8_t
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: fence-check [--frames N] [--wait-ms MS] [--expect-stale]\n"
+		"Usage: fence-check [--frames N] [--wait-ms MS] [--early] [--expect-stale]\n"
 		"Receive N frames (default 300) from lastframed and check each was\n"
 		"finished (fence signalled, complete pattern, newer counter) on arrival.\n"
 		"  --wait-ms MS     longest wait for one frame (default 10000)\n"
-		"  --expect-stale   negative control: succeed only if a bad frame is seen\n");
+		"  --early          ask for frames before their fence signals (with sync_files)\n"
+		"                   and wait on those sync_files before reading\n"
+		"  --expect-stale   negative control: succeed only if a frame arrived with\n"
+		"                   pixels that were not yet its final ones\n");
 }
 
 int main(int argc, char **argv)
@@ -132,6 +175,7 @@ int main(int argc, char **argv)
 		{ "frames", required_argument, NULL, 'n' },
 		{ "wait-ms", required_argument, NULL, 'w' },
 		{ "expect-stale", no_argument, NULL, 's' },
+		{ "early", no_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -144,11 +188,12 @@ int main(int argc, char **argv)
 	uint8_t *rgb = NULL;
 	size_t rgb_size = 0;
 
-	while ((c = getopt_long(argc, argv, "n:w:sh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:w:seh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': want = strtoull(optarg, NULL, 10); break;
 		case 'w': wait_ms = atoi(optarg); break;
 		case 's': expect_stale = true; break;
+		case 'e': lo.flags |= LASTFRAME_EARLY_FENCES; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -182,17 +227,19 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	printf("{\"frames\":%llu,\"good\":%llu,\"unsignalled\":%llu,\"incomplete\":%llu,"
+	printf("{\"frames\":%llu,\"good\":%llu,\"unsignalled\":%llu,\"stale\":%llu,\"incomplete\":%llu,"
 	       "\"not_newer\":%llu,\"timeout_flagged\":%llu,\"map_errors\":%llu,"
-	       "\"last_counter\":%u,\"first_bad\":\"%s\"}\n",
+	       "\"early\":%llu,\"early_bad\":%llu,\"last_counter\":%u,\"first_bad\":\"%s\"}\n",
 	       (unsigned long long)t.frames, (unsigned long long)t.good,
-	       (unsigned long long)t.unsignalled, (unsigned long long)t.incomplete,
+	       (unsigned long long)t.unsignalled, (unsigned long long)t.stale,
+	       (unsigned long long)t.incomplete,
 	       (unsigned long long)t.not_newer, (unsigned long long)t.timeout_flagged,
-	       (unsigned long long)t.map_errors, t.last_counter, t.first_bad);
+	       (unsigned long long)t.map_errors, (unsigned long long)t.early,
+	       (unsigned long long)t.early_bad, t.last_counter, t.first_bad);
 	if (expect_stale)
-		ret = t.frames > 0 && t.good < t.frames ? 0 : 1;
+		ret = t.stale > 0 ? 0 : 1;
 	else
-		ret = t.frames >= want && t.good == t.frames ? 0 : 1;
+		ret = t.frames >= want && t.good == t.frames && t.early_bad == 0 ? 0 : 1;
 out:
 	free(rgb);
 	lastframe_disconnect(lf);

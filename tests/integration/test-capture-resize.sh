@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Issue 2: the producer resizes mid-stream (1280x720 → 1920x1080, a real
+# renegotiation with new buffers); once it sends frames of the new size, the
+# next grab is complete and has the new size, and `lastframe info` says so.
+set -euo pipefail
+LF_ROOT=${LF_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+source "$LF_ROOT/tests/lib/session.sh"
+source "$LF_ROOT/tests/lib/frames.sh"
+
+RESIZE_AT=20
+lf_session_start
+lf_daemon_start --no-config --target resize
+# 10 fps keeps 1080p drawing cheap on a loaded box.
+lf_testsrc_start resize --size 1280x720 --rate 10 --resize-at "$RESIZE_AT:1920x1080" --verbose \
+	--wait-consumer
+
+lf_wait_grab 10 "$LF_TEST_DIR/before.png" 1280x720
+[ "$LF_COUNTER" -lt "$RESIZE_AT" ] || lf_fail "first grab was after the resize: $LF_VERIFY"
+lf_log "before: $LF_VERIFY"
+
+# Wait until the producer has queued a frame of the new size.
+lf_wait_for 30 grep -q "^queued counter=[0-9]* kind=frame size=1920x1080" "$LF_TESTSRC_LOG"
+first_big=$(grep -m1 "^queued counter=[0-9]* kind=frame size=1920x1080" "$LF_TESTSRC_LOG")
+lf_log "producer: $first_big"
+[[ $first_big =~ counter=([0-9]+) ]]
+first_big=${BASH_REMATCH[1]}
+
+# The frame travels for a moment; grabs in between must still be complete.
+big()
+{
+	lf_grab_verify "$LF_TEST_DIR/after.png" || lf_fail "incomplete frame around the resize: $LF_VERIFY"
+	[ "$(lf_json_get "$LF_VERIFY" width)x$(lf_json_get "$LF_VERIFY" height)" = 1920x1080 ]
+}
+lf_try_for 10 big || lf_fail "no 1920x1080 frame after the producer resized: $LF_VERIFY"
+[ "$LF_COUNTER" -ge "$first_big" ] || lf_fail "1080p frame $LF_COUNTER is older than the resize ($first_big)"
+lf_log "after: $LF_VERIFY"
+lf_grab_verify "$LF_TEST_DIR/after.ppm" 1920x1080 || lf_fail "PPM after the resize: $LF_VERIFY"
+
+w=$(lf_info_field width); h=$(lf_info_field height)
+[ "${w}x$h" = 1920x1080 ] || lf_fail "lastframe info says ${w}x$h"
+kill -0 "$LF_DAEMON_PID" || lf_fail "lastframed died"

@@ -1,0 +1,667 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The producer: a driving pw_stream OUTPUT. A timer on the main loop makes
+ * each frame (dequeue, draw, queue, trigger), so exactly the frames we count
+ * are the ones that go out, in order, one per graph cycle.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libdrm/drm_fourcc.h>
+#include <pipewire/pipewire.h>
+#include <spa/buffer/meta.h>
+#include <spa/param/video/format-utils.h>
+#include <spa/pod/builder.h>
+#include <spa/utils/result.h>
+
+#include "tests/testsrc/buffers.h"
+#include "tests/testsrc/testsrc.h"
+
+#define MAX_PARAMS 8
+#define POD_BUF_SIZE (64 * 1024)
+#define CURSOR_BITMAP 32
+#define MAX_LINKS 16
+
+enum frame_kind { KIND_FRAME, KIND_CURSOR, KIND_CORRUPT };
+static const char *const kind_names[] = { "frame", "cursor", "corrupt" };
+
+struct producer {
+	const struct ts_options *o;
+	struct pw_main_loop *main_loop;
+	struct pw_loop *loop;
+	struct pw_context *context;
+	struct pw_core *core;
+	struct spa_hook core_listener;
+	struct pw_registry *registry;
+	struct spa_hook registry_listener;
+	struct pw_stream *stream;
+	struct spa_hook stream_listener;
+	struct spa_source *frame_timer, *flush_timer, *exit_timer;
+	struct ts_vgem *vgem;
+
+	struct ts_format fmt;
+	bool have_format;
+	uint32_t want_width, want_height; /* the size we announce */
+	bool resize_done;
+	bool streaming, done;
+	uint32_t flushes_left;
+	uint32_t counter;                 /* of the next buffer */
+	uint64_t queued;
+	bool serial_printed;
+	uint32_t link_ids[MAX_LINKS], link_out_nodes[MAX_LINKS]; /* for --wait-consumer */
+	uint32_t n_links;
+	int exit_code;
+	uint8_t pod_buf[POD_BUF_SIZE];
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void quit(struct producer *p, int code)
+{
+	if (code && !p->exit_code)
+		p->exit_code = code;
+	pw_main_loop_quit(p->main_loop);
+}
+
+static void set_timer(struct producer *p, struct spa_source *t, uint64_t first_ns, uint64_t interval_ns)
+{
+	struct timespec v = { (time_t)(first_ns / 1000000000ull), (long)(first_ns % 1000000000ull) };
+	struct timespec i = { (time_t)(interval_ns / 1000000000ull), (long)(interval_ns % 1000000000ull) };
+
+	pw_loop_update_timer(p->loop, t, first_ns ? &v : NULL, interval_ns ? &i : NULL, false);
+}
+
+static enum frame_kind kind_of(const struct ts_options *o, uint32_t counter)
+{
+	if (o->cursor_every && (counter + 1) % o->cursor_every == 0)
+		return KIND_CURSOR;
+	if (o->corrupt_every && (counter + 1) % o->corrupt_every == 0)
+		return KIND_CORRUPT;
+	return KIND_FRAME;
+}
+
+static int announce(struct producer *p)
+{
+	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(p->pod_buf, sizeof(p->pod_buf));
+	const struct spa_pod *params[MAX_PARAMS];
+	int n = ts_params_enum_formats(&b, p->o, p->want_width, p->want_height, params, MAX_PARAMS);
+
+	if (n < 0)
+		return n;
+	return pw_stream_update_params(p->stream, params, (uint32_t)n);
+}
+
+/* ---- drawing ------------------------------------------------------------ */
+
+static void draw(struct producer *p, struct ts_buf *tb, struct spa_buffer *sb,
+		 enum frame_kind kind, uint32_t counter)
+{
+	uint8_t *planes[TS_MAX_PLANES];
+
+	if (ts_buf_planes(tb, sb, &p->fmt, planes) < 0)
+		return;
+	/* Buffers that must never reach a client get pixels that fail --verify. */
+	if (kind == KIND_FRAME)
+		lf_pattern_fill(p->fmt.pattern, counter, p->fmt.width, p->fmt.height, planes,
+				p->fmt.strides);
+	else
+		lf_pattern_fill_poison(p->fmt.pattern, p->fmt.width, p->fmt.height, planes,
+				       p->fmt.strides);
+}
+
+static void fill_meta(struct producer *p, struct spa_buffer *sb, enum frame_kind kind,
+		      uint32_t counter)
+{
+	struct spa_meta_header *h;
+	struct spa_meta_cursor *mc;
+	struct spa_meta *m;
+
+	if ((h = spa_buffer_find_meta_data(sb, SPA_META_Header, sizeof(*h)))) {
+		h->flags = kind == KIND_CORRUPT ? SPA_META_HEADER_FLAG_CORRUPTED : 0;
+		h->offset = 0;
+		h->pts = p->o->no_pts ? -1 : (int64_t)now_ns();
+		h->dts_offset = 0;
+		h->seq = counter;
+	}
+	if ((m = spa_buffer_find_meta(sb, SPA_META_VideoDamage))) {
+		struct spa_meta_region *r = spa_meta_first(m);
+		if (spa_meta_check(r, m)) {
+			r->region = SPA_REGION(0, 0, p->fmt.width, p->fmt.height);
+			r++;
+		}
+		if (spa_meta_check(r, m))
+			r->region = SPA_REGION(0, 0, 0, 0);
+	}
+	if ((m = spa_buffer_find_meta(sb, SPA_META_Cursor)) && m->size >= sizeof(*mc)) {
+		size_t need = sizeof(*mc) + sizeof(struct spa_meta_bitmap) +
+			      CURSOR_BITMAP * CURSOR_BITMAP * 4;
+		mc = m->data;
+		mc->id = 1;
+		mc->flags = 0;
+		mc->position.x = (int32_t)((counter * 8) % (p->fmt.width - CURSOR_BITMAP));
+		mc->position.y = (int32_t)((counter * 4) % (p->fmt.height - CURSOR_BITMAP));
+		mc->hotspot.x = mc->hotspot.y = 1;
+		mc->bitmap_offset = 0;
+		/* A new bitmap every 16 buffers; otherwise "unchanged". */
+		if (counter % 16 == 0 && m->size >= need) {
+			struct spa_meta_bitmap *bm = SPA_PTROFF(mc, sizeof(*mc), struct spa_meta_bitmap);
+			uint32_t *px = SPA_PTROFF(bm, sizeof(*bm), uint32_t);
+			uint32_t color = 0xff000000u | (counter * 0x10101u & 0xffffffu);
+
+			mc->bitmap_offset = sizeof(*mc);
+			bm->format = SPA_VIDEO_FORMAT_ARGB;
+			bm->size.width = bm->size.height = CURSOR_BITMAP;
+			bm->stride = CURSOR_BITMAP * 4;
+			bm->offset = sizeof(*bm);
+			for (uint32_t i = 0; i < CURSOR_BITMAP * CURSOR_BITMAP; i++)
+				px[i] = (i % CURSOR_BITMAP) < (i / CURSOR_BITMAP) ? color : 0;
+		}
+	}
+}
+
+static void fill_chunks(struct producer *p, struct ts_buf *tb, struct spa_buffer *sb,
+			enum frame_kind kind)
+{
+	for (uint32_t i = 0; i < p->fmt.n_datas && i < sb->n_datas; i++) {
+		struct spa_chunk *c = sb->datas[i].chunk;
+		/* One data for all planes (MemPtr): the chunk covers the frame. */
+		uint32_t size = p->fmt.n_datas == 1 ? p->fmt.total_size : p->fmt.plane_sizes[i];
+
+		c->offset = ts_buf_chunk_offset(tb, &p->fmt, i);
+		c->stride = (int32_t)p->fmt.strides[i];
+		/* Cursor-only: no picture at all, the way Mutter and KWin send them. */
+		c->size = kind == KIND_CURSOR ? 0 : size;
+		c->flags = kind == KIND_CURSOR ? SPA_CHUNK_FLAG_CORRUPTED : 0;
+	}
+}
+
+/* ---- vgem: queue old content under a fence, draw later, then signal ------ */
+
+static void fence_complete(struct producer *p, struct pw_buffer *b)
+{
+	struct ts_buf *tb = b->user_data;
+	int r;
+
+	if (!tb->fence_pending)
+		return;
+	set_timer(p, tb->fence_timer, 0, 0);
+	draw(p, tb, b->buffer, tb->pending_kind, tb->pending_counter);
+	r = ts_vgem_fence_signal(p->vgem, tb->fence);
+	if (r < 0)
+		fprintf(stderr, "lastframe-testsrc: VGEM_FENCE_SIGNAL: %s\n", strerror(-r));
+	tb->fence_pending = false;
+	if (p->o->verbose)
+		printf("signalled counter=%" PRIu32 "\n", tb->pending_counter);
+}
+
+static void on_fence_timer(void *data, uint64_t expirations)
+{
+	struct ts_buf *tb = data;
+
+	fence_complete(tb->owner, tb->pwb);
+}
+
+/* ---- frames ------------------------------------------------------------- */
+
+static void finish(struct producer *p)
+{
+	p->done = true;
+	set_timer(p, p->frame_timer, 0, 0);
+	if (!p->o->linger)
+		/* Give the last frame time to reach the consumer before the node goes. */
+		set_timer(p, p->exit_timer, 300 * 1000000ull, 0);
+}
+
+static int produce_one(struct producer *p)
+{
+	uint32_t counter = p->counter;
+	enum frame_kind kind = kind_of(p->o, counter);
+	struct pw_buffer *b;
+	struct ts_buf *tb;
+	int r;
+
+	b = pw_stream_dequeue_buffer(p->stream);
+	if (!b) {
+		if (p->o->verbose)
+			printf("no free buffer (consumer holds them all): frame skipped\n");
+		return -EAGAIN;
+	}
+	tb = b->user_data;
+	if (!tb || (tb->fd < 0 && p->fmt.data_type != SPA_DATA_MemPtr)) {
+		pw_stream_queue_buffer(p->stream, b);
+		return -EIO;
+	}
+	if (tb->is_vgem) {
+		/* A fence still pending on this buffer: finish it before reuse. */
+		fence_complete(p, b);
+		r = ts_vgem_fence_attach(p->vgem, &tb->bo, &tb->fence);
+		if (r < 0) {
+			fprintf(stderr, "lastframe-testsrc: VGEM_FENCE_ATTACH: %s\n", strerror(-r));
+			pw_stream_queue_buffer(p->stream, b);
+			return r;
+		}
+		tb->fence_pending = true;
+		tb->pending_counter = counter;
+		tb->pending_kind = kind;
+		/* The buffer goes out with its old content; the new frame is
+		 * drawn when the "GPU" finishes, right before the signal. */
+		if (p->o->fence_delay_ms == 0)
+			fence_complete(p, b); /* done before queueing: an already-signalled fence */
+		else if (p->o->fence_delay_ms > 0)
+			set_timer(p, tb->fence_timer, (uint64_t)p->o->fence_delay_ms * 1000000ull, 0);
+	} else {
+		draw(p, tb, b->buffer, kind, counter);
+	}
+	fill_meta(p, b->buffer, kind, counter);
+	fill_chunks(p, tb, b->buffer, kind);
+	r = pw_stream_queue_buffer(p->stream, b);
+	if (r < 0)
+		return r;
+	pw_stream_trigger_process(p->stream);
+	if (p->o->verbose)
+		printf("queued counter=%" PRIu32 " kind=%s size=%" PRIu32 "x%" PRIu32 "\n",
+		       counter, kind_names[kind], p->fmt.width, p->fmt.height);
+	p->counter++;
+	p->queued++;
+	if (p->o->frames && p->queued >= p->o->frames)
+		finish(p);
+	return 0;
+}
+
+static bool has_consumer(struct producer *p)
+{
+	uint32_t me = pw_stream_get_node_id(p->stream);
+
+	for (uint32_t i = 0; i < p->n_links; i++)
+		if (p->link_out_nodes[i] == me)
+			return true;
+	return false;
+}
+
+static void on_frame_timer(void *data, uint64_t expirations)
+{
+	struct producer *p = data;
+	uint32_t n = p->o->burst ? p->o->burst : 1;
+
+	if (!p->streaming || p->done)
+		return;
+	if (p->o->wait_consumer && !has_consumer(p))
+		return;
+	if (p->o->resize_at && !p->resize_done && p->counter >= p->o->resize_at) {
+		int r;
+		p->resize_done = true;
+		p->want_width = p->o->resize_width;
+		p->want_height = p->o->resize_height;
+		if (p->o->verbose)
+			printf("resize to %" PRIu32 "x%" PRIu32 "\n", p->want_width, p->want_height);
+		r = announce(p);
+		if (r < 0) {
+			fprintf(stderr, "lastframe-testsrc: resize: %s\n", strerror(-r));
+			quit(p, 1);
+		}
+		return;
+	}
+	/* Until the new size is negotiated there is nothing right to draw. */
+	if (!p->have_format || p->fmt.width != p->want_width || p->fmt.height != p->want_height)
+		return;
+	for (uint32_t i = 0; i < n && !p->done; i++)
+		if (produce_one(p) < 0)
+			break;
+	if (n > 1) {
+		/* A burst leaves frames queued behind a consumer that has not
+		 * taken the previous one yet (one buffer per graph cycle): keep
+		 * running cycles for a while (~0.5 s) so the newest one goes out
+		 * even on a slow machine. Idle cycles cost nothing. */
+		p->flushes_left = 25;
+		set_timer(p, p->flush_timer, 2 * 1000000ull, 0);
+	}
+}
+
+static void on_flush_timer(void *data, uint64_t expirations)
+{
+	struct producer *p = data;
+
+	if (!p->streaming || p->flushes_left == 0)
+		return;
+	pw_stream_trigger_process(p->stream);
+	if (--p->flushes_left)
+		set_timer(p, p->flush_timer, 20 * 1000000ull, 0);
+}
+
+static void on_exit_timer(void *data, uint64_t expirations)
+{
+	quit(data, 0);
+}
+
+/* ---- stream events -------------------------------------------------------- */
+
+static void on_state_changed(void *data, enum pw_stream_state old, enum pw_stream_state state,
+			     const char *error)
+{
+	struct producer *p = data;
+
+	if (p->o->verbose)
+		printf("state %s%s%s\n", pw_stream_state_as_string(state), error ? ": " : "",
+		       error ? error : "");
+	p->streaming = state == PW_STREAM_STATE_STREAMING;
+	switch (state) {
+	case PW_STREAM_STATE_STREAMING:
+		if (!p->done)
+			set_timer(p, p->frame_timer, 1, 1000000000ull / p->o->rate);
+		break;
+	case PW_STREAM_STATE_ERROR:
+		fprintf(stderr, "lastframe-testsrc: stream error: %s\n", error ? error : "?");
+		quit(p, 1);
+		break;
+	case PW_STREAM_STATE_UNCONNECTED:
+		quit(p, 1);
+		break;
+	default:
+		set_timer(p, p->frame_timer, 0, 0);
+		break;
+	}
+}
+
+static void use_format(struct producer *p, const struct spa_pod *param)
+{
+	struct spa_pod_builder b = SPA_POD_BUILDER_INIT(p->pod_buf, sizeof(p->pod_buf));
+	const struct spa_pod *params[MAX_PARAMS];
+	struct ts_format fmt;
+	uint32_t n_params = 0;
+	int r, n;
+
+	p->have_format = false;
+	if (!param)
+		return;
+	r = ts_params_on_format(&b, p->o, param, &fmt, params, MAX_PARAMS, &n_params);
+	if (r == 1) {
+		if (p->o->verbose)
+			printf("fixating modifier\n");
+		pw_stream_update_params(p->stream, params, n_params);
+		return;
+	}
+	if (r == 0 && p->vgem && fmt.data_type == SPA_DATA_DmaBuf) {
+		/* The dumb buffer's pitch is the stride: learn it first. */
+		struct ts_vgem_bo probe;
+		uint32_t rows = fmt.height + (fmt.n_planes > 1 ? fmt.height / 2 : 0);
+		r = ts_vgem_bo_create(p->vgem, fmt.width, rows, fmt.n_planes > 1 ? 8 : 32, &probe);
+		if (r == 0) {
+			for (uint32_t i = 0; i < fmt.n_planes; i++) {
+				fmt.strides[i] = probe.pitch;
+				fmt.plane_sizes[i] = probe.pitch * (i ? fmt.height / 2 : fmt.height);
+			}
+			fmt.offsets[1] = fmt.plane_sizes[0];
+			fmt.total_size = fmt.offsets[fmt.n_planes - 1] + fmt.plane_sizes[fmt.n_planes - 1];
+			ts_vgem_bo_destroy(p->vgem, &probe);
+		}
+	}
+	if (r < 0) {
+		fprintf(stderr, "lastframe-testsrc: unusable format: %s\n", strerror(-r));
+		pw_stream_set_error(p->stream, r, "unusable format");
+		return;
+	}
+	p->fmt = fmt;
+	p->have_format = true;
+	if (p->o->verbose)
+		printf("format %s %" PRIu32 "x%" PRIu32 " data=%s modifier=%s0x%" PRIx64 "\n",
+		       lf_pattern_format_name(fmt.pattern), fmt.width, fmt.height,
+		       fmt.data_type == SPA_DATA_DmaBuf ? "DmaBuf" :
+		       fmt.data_type == SPA_DATA_MemFd ? "MemFd" : "MemPtr",
+		       fmt.has_modifier ? "" : "none/", fmt.modifier);
+	n = ts_params_buffers(&b, p->o, &fmt, params, MAX_PARAMS);
+	if (n < 0) {
+		pw_stream_set_error(p->stream, n, "cannot build buffer params");
+		return;
+	}
+	pw_stream_update_params(p->stream, params, (uint32_t)n);
+}
+
+static void on_param_changed(void *data, uint32_t id, const struct spa_pod *param)
+{
+	if (id == SPA_PARAM_Format)
+		use_format(data, param);
+}
+
+static void on_add_buffer(void *data, struct pw_buffer *b)
+{
+	struct producer *p = data;
+	struct ts_buf *tb = calloc(1, sizeof(*tb));
+	int r;
+
+	if (!tb) {
+		pw_stream_set_error(p->stream, -ENOMEM, "out of memory");
+		return;
+	}
+	tb->fd = -1;
+	tb->pwb = b;
+	tb->owner = p;
+	b->user_data = tb;
+	r = ts_buf_alloc(tb, b->buffer, &p->fmt, p->vgem);
+	if (r < 0) {
+		fprintf(stderr, "lastframe-testsrc: buffer allocation: %s\n", strerror(-r));
+		pw_stream_set_error(p->stream, r, "buffer allocation failed");
+		return;
+	}
+	if (tb->is_vgem) {
+		tb->fence_timer = pw_loop_add_timer(p->loop, on_fence_timer, tb);
+		if (!tb->fence_timer)
+			pw_stream_set_error(p->stream, -ENOMEM, "no timer");
+	}
+}
+
+static void on_remove_buffer(void *data, struct pw_buffer *b)
+{
+	struct producer *p = data;
+	struct ts_buf *tb = b->user_data;
+
+	if (!tb)
+		return;
+	if (tb->fence_pending)
+		ts_vgem_fence_signal(p->vgem, tb->fence);
+	if (tb->fence_timer)
+		pw_loop_destroy_source(p->loop, tb->fence_timer);
+	ts_buf_free(tb, b->buffer, p->vgem);
+	free(tb);
+	b->user_data = NULL;
+}
+
+static const struct pw_stream_events stream_events = {
+	PW_VERSION_STREAM_EVENTS,
+	.state_changed = on_state_changed,
+	.param_changed = on_param_changed,
+	.add_buffer = on_add_buffer,
+	.remove_buffer = on_remove_buffer,
+};
+
+/* ---- registry: our node's object.serial, for --print-serial --------------- */
+
+static void note_link(struct producer *p, uint32_t id, const struct spa_dict *props)
+{
+	const char *out = spa_dict_lookup(props, PW_KEY_LINK_OUTPUT_NODE);
+
+	if (!out || p->n_links >= MAX_LINKS)
+		return;
+	p->link_ids[p->n_links] = id;
+	p->link_out_nodes[p->n_links] = (uint32_t)strtoul(out, NULL, 10);
+	p->n_links++;
+}
+
+static void on_global(void *data, uint32_t id, uint32_t permissions, const char *type,
+		      uint32_t version, const struct spa_dict *props)
+{
+	struct producer *p = data;
+	const char *name, *pid, *serial;
+
+	if (!props)
+		return;
+	if (strcmp(type, PW_TYPE_INTERFACE_Link) == 0) {
+		note_link(p, id, props);
+		return;
+	}
+	if (p->serial_printed || !p->o->print_serial || strcmp(type, PW_TYPE_INTERFACE_Node) != 0)
+		return;
+	name = spa_dict_lookup(props, PW_KEY_NODE_NAME);
+	pid = spa_dict_lookup(props, PW_KEY_APP_PROCESS_ID);
+	serial = spa_dict_lookup(props, PW_KEY_OBJECT_SERIAL);
+	if (!name || !serial || strcmp(name, p->o->name) != 0)
+		return;
+	if (pid && atoi(pid) != (int)getpid())
+		return;
+	printf("object.serial=%s\nnode.id=%" PRIu32 "\n", serial, id);
+	fflush(stdout);
+	p->serial_printed = true;
+}
+
+static void on_global_remove(void *data, uint32_t id)
+{
+	struct producer *p = data;
+
+	for (uint32_t i = 0; i < p->n_links; i++)
+		if (p->link_ids[i] == id) {
+			p->n_links--;
+			p->link_ids[i] = p->link_ids[p->n_links];
+			p->link_out_nodes[i] = p->link_out_nodes[p->n_links];
+			return;
+		}
+}
+
+static const struct pw_registry_events registry_events = {
+	PW_VERSION_REGISTRY_EVENTS,
+	.global = on_global,
+	.global_remove = on_global_remove,
+};
+
+static void on_core_error(void *data, uint32_t id, int seq, int res, const char *message)
+{
+	struct producer *p = data;
+
+	fprintf(stderr, "lastframe-testsrc: pipewire error id:%" PRIu32 " %s: %s\n", id,
+		spa_strerror(res), message ? message : "");
+	if (id == PW_ID_CORE)
+		quit(p, 1);
+}
+
+static const struct pw_core_events core_events = {
+	PW_VERSION_CORE_EVENTS,
+	.error = on_core_error,
+};
+
+static void on_signal(void *data, int sig)
+{
+	quit(data, 0);
+}
+
+int ts_producer_run(const struct ts_options *o)
+{
+	struct producer *p;
+	struct pw_properties *props;
+	struct spa_pod_builder b;
+	const struct spa_pod *params[MAX_PARAMS];
+	enum pw_stream_flags flags;
+	const char *why = "";
+	int n, r, ret = 1;
+	char size[32];
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return 1;
+	p->o = o;
+	p->want_width = o->width;
+	p->want_height = o->height;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	if (o->vgem) {
+		r = ts_vgem_open(&p->vgem, &why);
+		if (r < 0) {
+			fprintf(stderr, "lastframe-testsrc: --vgem: %s: %s\n", why, strerror(-r));
+			free(p);
+			return 1;
+		}
+	}
+
+	pw_init(NULL, NULL);
+	p->main_loop = pw_main_loop_new(NULL);
+	if (!p->main_loop)
+		goto out;
+	p->loop = pw_main_loop_get_loop(p->main_loop);
+	pw_loop_add_signal(p->loop, SIGINT, on_signal, p);
+	pw_loop_add_signal(p->loop, SIGTERM, on_signal, p);
+	p->frame_timer = pw_loop_add_timer(p->loop, on_frame_timer, p);
+	p->flush_timer = pw_loop_add_timer(p->loop, on_flush_timer, p);
+	p->exit_timer = pw_loop_add_timer(p->loop, on_exit_timer, p);
+	p->context = pw_context_new(p->loop, NULL, 0);
+	if (!p->context || !p->frame_timer || !p->flush_timer || !p->exit_timer)
+		goto out;
+	p->core = pw_context_connect(p->context, NULL, 0);
+	if (!p->core) {
+		fprintf(stderr, "lastframe-testsrc: cannot connect to PipeWire: %m\n");
+		goto out;
+	}
+	pw_core_add_listener(p->core, &p->core_listener, &core_events, p);
+	if (o->print_serial || o->wait_consumer) {
+		p->registry = pw_core_get_registry(p->core, PW_VERSION_REGISTRY, 0);
+		if (!p->registry)
+			goto out;
+		pw_registry_add_listener(p->registry, &p->registry_listener, &registry_events, p);
+	}
+
+	snprintf(size, sizeof(size), "%" PRIu32 "x%" PRIu32, o->width, o->height);
+	props = pw_properties_new(
+		PW_KEY_MEDIA_CLASS, "Video/Source",
+		PW_KEY_MEDIA_TYPE, "Video",
+		PW_KEY_MEDIA_CATEGORY, "Capture",
+		PW_KEY_MEDIA_ROLE, "Screen",
+		PW_KEY_NODE_NAME, o->name,
+		PW_KEY_NODE_DESCRIPTION, "lastframe test producer",
+		NULL);
+	if (!props)
+		goto out;
+	p->stream = pw_stream_new(p->core, o->name, props);
+	if (!p->stream)
+		goto out;
+	pw_stream_add_listener(p->stream, &p->stream_listener, &stream_events, p);
+
+	b = SPA_POD_BUILDER_INIT(p->pod_buf, sizeof(p->pod_buf));
+	n = ts_params_enum_formats(&b, o, o->width, o->height, params, MAX_PARAMS);
+	if (n < 0) {
+		fprintf(stderr, "lastframe-testsrc: format params: %s\n", strerror(-n));
+		goto out;
+	}
+	flags = PW_STREAM_FLAG_DRIVER | PW_STREAM_FLAG_MAP_BUFFERS;
+	/* We allocate memfds/dmabufs ourselves, like Mutter; MemPtr memory is PipeWire's. */
+	if (o->buffer != TS_BUFFER_MEMPTR)
+		flags |= PW_STREAM_FLAG_ALLOC_BUFFERS;
+	r = pw_stream_connect(p->stream, PW_DIRECTION_OUTPUT, PW_ID_ANY, flags, params, (uint32_t)n);
+	if (r < 0) {
+		fprintf(stderr, "lastframe-testsrc: pw_stream_connect: %s\n", spa_strerror(r));
+		goto out;
+	}
+	pw_main_loop_run(p->main_loop);
+	ret = p->exit_code;
+out:
+	if (p->stream)
+		pw_stream_destroy(p->stream);
+	if (p->registry)
+		pw_proxy_destroy((struct pw_proxy *)p->registry);
+	if (p->core)
+		pw_core_disconnect(p->core);
+	if (p->context)
+		pw_context_destroy(p->context);
+	if (p->main_loop)
+		pw_main_loop_destroy(p->main_loop);
+	ts_vgem_close(p->vgem);
+	pw_deinit();
+	free(p);
+	return ret;
+}
