@@ -95,12 +95,29 @@ static struct lf_region frame_region(const struct lastframe_frame *f)
 	return rg;
 }
 
+struct convert_job {
+	const struct lastframe_frame *f;
+	struct lf_src_plane planes[LASTFRAME_MAX_PLANES];
+	struct lf_region rg;
+	unsigned channels;
+};
+
+/* Converts a band of rows straight into the writer's buffer. */
+static int convert_rows(void *data, uint32_t y, uint32_t n, uint8_t *out, size_t stride)
+{
+	struct convert_job *j = data;
+	struct lf_region band = { j->rg.x, j->rg.y + y, j->rg.width, n };
+
+	return lf_convert(j->f->drm_format, j->f->width, j->f->height, j->planes, j->f->n_planes,
+			  &band, j->channels, out, stride);
+}
+
 static int save_frame(struct lastframe *lf, struct lastframe_frame *f, const char *path,
 		      enum lf_image_type type, struct lf_region *rg)
 {
-	struct lf_src_plane planes[LASTFRAME_MAX_PLANES];
-	struct lf_image img = { 0 };
-	unsigned mapped = 0, ch;
+	struct convert_job job = { .f = f };
+	struct lf_image_desc desc;
+	unsigned mapped = 0;
 	const char *what;
 	char fourcc[5];
 	int r;
@@ -117,7 +134,7 @@ static int save_frame(struct lastframe *lf, struct lastframe_frame *f, const cha
 			     lf_modifier_name(f->modifier, mod, sizeof(mod)));
 		return -ENOTSUP;
 	}
-	*rg = frame_region(f);
+	*rg = job.rg = frame_region(f);
 	for (; mapped < f->n_planes; mapped++) {
 		const void *data;
 		size_t size;
@@ -126,32 +143,19 @@ static int save_frame(struct lastframe *lf, struct lastframe_frame *f, const cha
 			lf_cli_error("cannot map frame plane %u: %s", mapped, lastframe_strerror(r));
 			goto out;
 		}
-		planes[mapped] = (struct lf_src_plane){ data, size, f->planes[mapped].stride };
+		job.planes[mapped] = (struct lf_src_plane){ data, size, f->planes[mapped].stride };
 	}
-	ch = type == LF_IMAGE_PNG && lf_convert_has_alpha(f->drm_format) ? 4 : 3;
-	r = lf_image_alloc(&img, type, rg->width, rg->height, ch);
-	if (r < 0) {
-		lf_cli_error("cannot allocate a %ux%u image: %s", rg->width, rg->height, strerror(-r));
-		goto out;
-	}
-	r = lf_convert(f->drm_format, f->width, f->height, planes, f->n_planes, rg, img.channels,
-		       img.pixels, img.stride);
-	if (r < 0) {
+	job.channels = type == LF_IMAGE_PNG && lf_convert_has_alpha(f->drm_format) ? 4 : 3;
+	desc = (struct lf_image_desc){ type, rg->width, rg->height, job.channels };
+	r = lf_image_write_rows(&desc, convert_rows, &job, path, &what);
+	if (r == -EBADMSG || r == -ENOTSUP)
 		lf_cli_error("cannot convert the %ux%u %s frame: %s", f->width, f->height, fourcc,
 			     r == -EBADMSG ? "buffer smaller than the picture" : strerror(-r));
-		goto out;
-	}
-	/* End the CPU access (dmabuf sync) before the slow part. */
-	for (unsigned i = 0; i < mapped; i++)
-		lastframe_frame_unmap(lf, f, i);
-	mapped = 0;
-	r = lf_image_write(&img, path, &what);
-	if (r < 0)
+	else if (r < 0)
 		lf_cli_error("cannot %s %s: %s", what, path, strerror(-r));
 out:
 	for (unsigned i = 0; i < mapped; i++)
 		lastframe_frame_unmap(lf, f, i);
-	lf_image_free(&img);
 	return r;
 }
 
