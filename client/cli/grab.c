@@ -50,11 +50,18 @@ const struct lf_cli_cmd lf_cmd_grab = {
 	"  lastframe --timeout 1 grab shot.ppm --json\n",
 };
 
-static void print_json(const char *file, const struct lastframe_frame *f,
+static void print_json(struct lastframe *lf, const char *file, const struct lastframe_frame *f,
 		       const struct lf_region *rg)
 {
+	struct lastframe_stream_info info;
 	char fourcc[5], mod[128];
 	const char *name = lf_format_name(f->drm_format);
+	uint64_t modifier = f->modifier;
+
+	/* A frame carries 0 when no modifier was negotiated: say INVALID then. */
+	if (lastframe_get_stream_info(lf, &info) == 0 && info.generation == f->generation &&
+	    !info.has_modifier)
+		modifier = LF_MODIFIER_INVALID;
 
 	lf_fourcc_str(f->drm_format, fourcc);
 	printf("{\"file\":");
@@ -63,8 +70,8 @@ static void print_json(const char *file, const struct lastframe_frame *f,
 	lf_json_string(stdout, name ? name : fourcc);
 	printf(",\"drm_format\":");
 	lf_json_string(stdout, fourcc);
-	printf(",\"modifier\":\"0x%llx\",\"modifier_name\":", (unsigned long long)f->modifier);
-	lf_json_string(stdout, lf_modifier_name(f->modifier, mod, sizeof(mod)));
+	printf(",\"modifier\":\"0x%llx\",\"modifier_name\":", (unsigned long long)modifier);
+	lf_json_string(stdout, lf_modifier_name(modifier, mod, sizeof(mod)));
 	printf(",\"buffer_type\":\"%s\",\"seq\":%llu,\"generation\":%u,\"buffer_id\":%u,"
 	       "\"skipped\":%u,\"latency_us\":%.1f,\"pts_latency_us\":",
 	       lf_buffer_type_name(f->buffer_type), (unsigned long long)f->seq, f->generation,
@@ -201,7 +208,7 @@ static int run_grab(struct lf_cli *cli, int argc, char **argv)
 	}
 	r = save_frame(lf, f, path, type, &rg);
 	if (r == 0 && json)
-		print_json(path, f, &rg);
+		print_json(lf, path, f, &rg);
 	if (r == 0 && (f->flags & LASTFRAME_FRAME_FENCE_TIMEOUT))
 		lf_cli_error("warning: the producer's GPU fence timed out: the image may be incomplete");
 out:
