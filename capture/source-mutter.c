@@ -543,8 +543,9 @@ int lf_mutter_source_new(struct pw_loop *loop, struct pw_context *context,
 	}
 	r = connect_bus(s);
 	if (r < 0) {
-		lf_err("mutter: cannot connect to the session bus: %s", strerror(-r));
-		goto fail;
+		/* The bus may come later (a service started early): keep trying. */
+		lf_warn("mutter: cannot connect to the session bus: %s; retrying", strerror(-r));
+		arm_retry(s, next_backoff(s));
 	}
 	*out = s;
 	return 0;

@@ -407,6 +407,28 @@ static int cmd_bad(const char *path, const char *kind)
 		r = send_raw(c.fd, &p, sizeof(p), fds, n);
 		for (unsigned i = 0; i < n; i++)
 			close(fds[i]);
+	} else if (!strcmp(kind, "flood")) {
+		/* PINGs without ever reading the PONGs: the daemon must not block
+		 * on us; it drops us once our socket is full. */
+		struct lf_msg_ping p = { .hdr = { LF_MSG_PING, 0, sizeof(p) } };
+		unsigned sent = 0;
+		while (sent < 1000000 && send_raw(c.fd, &p, sizeof(p), NULL, 0) == 0)
+			sent++;
+		uint64_t pongs = 0;
+		for (;;) {
+			struct lf_proto_msg m;
+			int f[LF_PROTO_MAX_FDS];
+			unsigned nf;
+			if (conn_read(&c, &m, f, &nf) <= 0)
+				break;
+			if (m.hdr.type == LF_MSG_PONG)
+				pongs++;
+			if (m.hdr.type == LF_MSG_ERROR)
+				c.error_code = m.u.error.code;
+		}
+		printf("sent=%u pongs=%" PRIu64 " error=%u eof=%d\n", sent, pongs, c.error_code, c.eof);
+		close(c.fd);
+		return c.eof && sent < 1000000 ? 0 : 1;
 	} else if (!strcmp(kind, "before-hello")) {
 		r = send_release(&c, 1, 1, 1);
 	} else if (!strcmp(kind, "bad-release")) {

@@ -85,13 +85,37 @@ svc_teardown()
 		find "$SVC_CGROUP" -depth -type d -exec rmdir {} + 2>/dev/null
 	fi
 	# The user's leftovers (if any escaped the cgroup), then the user.
-	pkill -KILL -u "$SVC_USER" 2>/dev/null
+	for pid in $(pgrep -u "$SVC_USER"); do kill -KILL "$pid" 2>/dev/null; done
 	if id "$SVC_USER" >/dev/null 2>&1; then
 		for _ in $(seq 20); do userdel -r "$SVC_USER" 2>/dev/null && break; sleep 0.1; done
 	fi
 	[ -n "$SVC_RT" ] && rm -rf "$SVC_RT"
 	[ "$SVC_MARKER_CREATED" = 1 ] && rmdir /run/systemd/system 2>/dev/null
 	exit "$rc"
+}
+
+# Leftovers of a run that was SIGKILLed (no trap ran): users lfsvcPID whose
+# test shell is gone, their cgroups and runtime dirs. Called under the lock.
+svc_reap_stale()
+{
+	local u pid cg d
+	for u in $(getent passwd | cut -d: -f1 | grep -E '^lfsvc[0-9]+$'); do
+		pid=${u#lfsvc}
+		kill -0 "$pid" 2>/dev/null && continue
+		svc_log "removing stale test user $u"
+		for cg in /sys/fs/cgroup/unified/$u /sys/fs/cgroup/$u; do
+			[ -d "$cg" ] || continue
+			[ -f "$cg/cgroup.kill" ] && echo 1 > "$cg/cgroup.kill" 2>/dev/null
+			sleep 0.2
+			find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
+		done
+		for pid in $(pgrep -u "$u"); do kill -KILL "$pid" 2>/dev/null; done
+		userdel -r "$u" 2>/dev/null
+	done
+	for d in /tmp/lfsvc-rt.*; do
+		[ -d "$d" ] && [ "$(stat -c %U "$d")" = UNKNOWN ] && rm -rf "$d"
+	done
+	return 0
 }
 
 svc_start()
@@ -111,6 +135,7 @@ svc_start()
 	trap svc_teardown EXIT
 	trap 'exit 130' INT TERM
 
+	svc_reap_stale
 	if [ ! -d /run/systemd/system ]; then
 		mkdir -p /run/systemd/system && SVC_MARKER_CREATED=1
 	fi

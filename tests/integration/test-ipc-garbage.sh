@@ -2,8 +2,9 @@
 # Bad input from clients: garbage, truncated, oversized, unknown mandatory
 # types, wrong direction, unexpected or too many fds, messages before HELLO,
 # RELEASE of frames not held. Each gets ERROR with the documented code and a
-# close; an unknown IGNORABLE message (even with an fd) is skipped. The daemon
-# leaks no fd, keeps serving, and counts the protocol errors.
+# close; an unknown IGNORABLE message (even with an fd) is skipped; a client
+# flooding PINGs without reading is dropped instead of blocking the daemon.
+# The daemon leaks no fd, keeps serving, and counts the protocol errors.
 set -euo pipefail
 source "$(dirname "$0")/../lib/session.sh"
 source "$(dirname "$0")/ipc-lib.sh"
@@ -39,6 +40,10 @@ for round in 1 2 3; do
 	errors=$((errors + 11))
 	out=$("$IPC_TOOL" "$LF_SOCKET" bad ignorable 2>&1) || lf_fail "IGNORABLE message not skipped: $out"
 done
+
+# A client that floods requests and never reads is dropped, not waited for.
+out=$("$IPC_TOOL" "$LF_SOCKET" bad flood 2>&1) || lf_fail "flooding client not dropped: $out"
+lf_log "flood: $out"
 
 lf_wait_for 10 test "$(lf_fd_count "$LF_DAEMON_PID")" -le "$fd_before"
 stats=$("$IPC_TOOL" "$LF_SOCKET" stats)

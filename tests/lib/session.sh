@@ -83,6 +83,18 @@ lf__alive()
 	kill -0 "$1" 2>/dev/null
 }
 
+lf__name_of()
+{
+	local i
+	for ((i = 0; i < ${#LF_PIDS[@]}; i++)); do
+		if [ "${LF_PIDS[i]}" = "$1" ]; then
+			echo "${LF_PID_NAMES[i]}"
+			return
+		fi
+	done
+	echo "?"
+}
+
 # lf_stop PID [SIGNAL]: stop one tracked process, escalate to KILL, reap it.
 lf_stop()
 {
@@ -98,7 +110,7 @@ lf_stop()
 		sleep 0.05
 	done
 	if lf__alive "$pid" && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != "Z" ]; then
-		lf_log "pid $pid ignored SIG$sig for 3 s: SIGKILL"
+		lf_log "pid $pid ($(lf__name_of "$pid")) ignored SIG$sig for 3 s: SIGKILL"
 		kill -KILL "$pid" 2>/dev/null || true
 	fi
 	lf__reap "$pid"

@@ -319,10 +319,12 @@ static void on_frame_timer(void *data, uint64_t expirations)
 		if (produce_one(p) < 0)
 			break;
 	if (n > 1) {
-		/* A burst can leave frames queued behind a busy consumer: a few
-		 * extra graph cycles make sure the newest one goes out now. */
-		p->flushes_left = 3;
-		set_timer(p, p->flush_timer, 3 * 1000000ull, 0);
+		/* A burst leaves frames queued behind a consumer that has not
+		 * taken the previous one yet (one buffer per graph cycle): keep
+		 * running cycles for a while (~0.5 s) so the newest one goes out
+		 * even on a slow machine. Idle cycles cost nothing. */
+		p->flushes_left = 25;
+		set_timer(p, p->flush_timer, 2 * 1000000ull, 0);
 	}
 }
 
@@ -334,7 +336,7 @@ static void on_flush_timer(void *data, uint64_t expirations)
 		return;
 	pw_stream_trigger_process(p->stream);
 	if (--p->flushes_left)
-		set_timer(p, p->flush_timer, 10 * 1000000ull, 0);
+		set_timer(p, p->flush_timer, 20 * 1000000ull, 0);
 }
 
 static void on_exit_timer(void *data, uint64_t expirations)

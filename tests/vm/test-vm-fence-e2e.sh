@@ -102,6 +102,12 @@ p50_4=$(json_get "$st4" fence_wait_p50_ns)
 [ "$p50_4" -lt 1000000 ] || lf_fail "already-signalled wait p50 $p50_4 ns >= 1 ms: $st4"
 daemon_stop
 
+# Sanitizer builds (make SAN=1) report on exit: any report fails the test.
+if grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$LF_TEST_DIR"/lastframed*.log 2>/dev/null; then
+  lf_fail "sanitizer report in the daemon's log"
+fi
+[ -n "$RESULTS" ] && [ -d "$RESULTS" ] && cp "$LF_TEST_DIR"/lastframed*.log "$RESULTS/" 2>/dev/null
+
 echo "fence e2e: $FRAMES frames with 30 ms fences all final; waited=$waited," \
   "p50 $(ms "$(json_get "$st1" fence_wait_p50_ns)") ms, p99 $(ms "$(json_get "$st1" fence_wait_p99_ns)") ms;" \
   "early client: $(json_get "$resE" early) early frames, all final after waiting on their sync_files;" \
