@@ -52,6 +52,7 @@ struct lf_server {
 
 	int listen_fd;
 	struct spa_source *listen_src;
+	bool listen_paused;          /* accept failed for lack of fds/memory */
 	char *created_path;          /* socket we bound (removed on destroy) */
 	dev_t created_dev;
 	ino_t created_ino;

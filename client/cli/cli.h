@@ -41,6 +41,8 @@ void lf_cli_explain_no_frame(struct lastframe *lf, const struct lf_cli *cli, int
 bool lf_cli_set_timeout(struct lf_cli *cli, const char *arg);
 void lf_cli_print_help(const struct lf_cli_cmd *cmd);
 
+#define LF_MODIFIER_INVALID 0x00ffffffffffffffull
+
 /* names.c */
 const char *lf_format_name(uint32_t drm_format);        /* "BGRx", or NULL when unknown */
 void lf_fourcc_str(uint32_t drm_format, char out[5]);   /* "XR24" */

@@ -50,11 +50,18 @@ const struct lf_cli_cmd lf_cmd_grab = {
 	"  lastframe --timeout 1 grab shot.ppm --json\n",
 };
 
-static void print_json(const char *file, const struct lastframe_frame *f,
+static void print_json(struct lastframe *lf, const char *file, const struct lastframe_frame *f,
 		       const struct lf_region *rg)
 {
+	struct lastframe_stream_info info;
 	char fourcc[5], mod[128];
 	const char *name = lf_format_name(f->drm_format);
+	uint64_t modifier = f->modifier;
+
+	/* A frame carries 0 when no modifier was negotiated: say INVALID then. */
+	if (lastframe_get_stream_info(lf, &info) == 0 && info.generation == f->generation &&
+	    !info.has_modifier)
+		modifier = LF_MODIFIER_INVALID;
 
 	lf_fourcc_str(f->drm_format, fourcc);
 	printf("{\"file\":");
@@ -63,8 +70,8 @@ static void print_json(const char *file, const struct lastframe_frame *f,
 	lf_json_string(stdout, name ? name : fourcc);
 	printf(",\"drm_format\":");
 	lf_json_string(stdout, fourcc);
-	printf(",\"modifier\":\"0x%llx\",\"modifier_name\":", (unsigned long long)f->modifier);
-	lf_json_string(stdout, lf_modifier_name(f->modifier, mod, sizeof(mod)));
+	printf(",\"modifier\":\"0x%llx\",\"modifier_name\":", (unsigned long long)modifier);
+	lf_json_string(stdout, lf_modifier_name(modifier, mod, sizeof(mod)));
 	printf(",\"buffer_type\":\"%s\",\"seq\":%llu,\"generation\":%u,\"buffer_id\":%u,"
 	       "\"skipped\":%u,\"latency_us\":%.1f,\"pts_latency_us\":",
 	       lf_buffer_type_name(f->buffer_type), (unsigned long long)f->seq, f->generation,
@@ -95,12 +102,29 @@ static struct lf_region frame_region(const struct lastframe_frame *f)
 	return rg;
 }
 
+struct convert_job {
+	const struct lastframe_frame *f;
+	struct lf_src_plane planes[LASTFRAME_MAX_PLANES];
+	struct lf_region rg;
+	unsigned channels;
+};
+
+/* Converts a band of rows straight into the writer's buffer. */
+static int convert_rows(void *data, uint32_t y, uint32_t n, uint8_t *out, size_t stride)
+{
+	struct convert_job *j = data;
+	struct lf_region band = { j->rg.x, j->rg.y + y, j->rg.width, n };
+
+	return lf_convert(j->f->drm_format, j->f->width, j->f->height, j->planes, j->f->n_planes,
+			  &band, j->channels, out, stride);
+}
+
 static int save_frame(struct lastframe *lf, struct lastframe_frame *f, const char *path,
 		      enum lf_image_type type, struct lf_region *rg)
 {
-	struct lf_src_plane planes[LASTFRAME_MAX_PLANES];
-	struct lf_image img = { 0 };
-	unsigned mapped = 0, ch;
+	struct convert_job job = { .f = f };
+	struct lf_image_desc desc;
+	unsigned mapped = 0;
 	const char *what;
 	char fourcc[5];
 	int r;
@@ -117,7 +141,7 @@ static int save_frame(struct lastframe *lf, struct lastframe_frame *f, const cha
 			     lf_modifier_name(f->modifier, mod, sizeof(mod)));
 		return -ENOTSUP;
 	}
-	*rg = frame_region(f);
+	*rg = job.rg = frame_region(f);
 	for (; mapped < f->n_planes; mapped++) {
 		const void *data;
 		size_t size;
@@ -126,32 +150,19 @@ static int save_frame(struct lastframe *lf, struct lastframe_frame *f, const cha
 			lf_cli_error("cannot map frame plane %u: %s", mapped, lastframe_strerror(r));
 			goto out;
 		}
-		planes[mapped] = (struct lf_src_plane){ data, size, f->planes[mapped].stride };
+		job.planes[mapped] = (struct lf_src_plane){ data, size, f->planes[mapped].stride };
 	}
-	ch = type == LF_IMAGE_PNG && lf_convert_has_alpha(f->drm_format) ? 4 : 3;
-	r = lf_image_alloc(&img, type, rg->width, rg->height, ch);
-	if (r < 0) {
-		lf_cli_error("cannot allocate a %ux%u image: %s", rg->width, rg->height, strerror(-r));
-		goto out;
-	}
-	r = lf_convert(f->drm_format, f->width, f->height, planes, f->n_planes, rg, img.channels,
-		       img.pixels, img.stride);
-	if (r < 0) {
+	job.channels = type == LF_IMAGE_PNG && lf_convert_has_alpha(f->drm_format) ? 4 : 3;
+	desc = (struct lf_image_desc){ type, rg->width, rg->height, job.channels };
+	r = lf_image_write_rows(&desc, convert_rows, &job, path, &what);
+	if (r == -EBADMSG || r == -ENOTSUP)
 		lf_cli_error("cannot convert the %ux%u %s frame: %s", f->width, f->height, fourcc,
 			     r == -EBADMSG ? "buffer smaller than the picture" : strerror(-r));
-		goto out;
-	}
-	/* End the CPU access (dmabuf sync) before the slow part. */
-	for (unsigned i = 0; i < mapped; i++)
-		lastframe_frame_unmap(lf, f, i);
-	mapped = 0;
-	r = lf_image_write(&img, path, &what);
-	if (r < 0)
+	else if (r < 0)
 		lf_cli_error("cannot %s %s: %s", what, path, strerror(-r));
 out:
 	for (unsigned i = 0; i < mapped; i++)
 		lastframe_frame_unmap(lf, f, i);
-	lf_image_free(&img);
 	return r;
 }
 
@@ -197,7 +208,7 @@ static int run_grab(struct lf_cli *cli, int argc, char **argv)
 	}
 	r = save_frame(lf, f, path, type, &rg);
 	if (r == 0 && json)
-		print_json(path, f, &rg);
+		print_json(lf, path, f, &rg);
 	if (r == 0 && (f->flags & LASTFRAME_FRAME_FENCE_TIMEOUT))
 		lf_cli_error("warning: the producer's GPU fence timed out: the image may be incomplete");
 out:

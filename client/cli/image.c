@@ -25,39 +25,6 @@ enum lf_image_type lf_image_type_from_name(const char *path)
 	return LF_IMAGE_NONE;
 }
 
-int lf_image_alloc(struct lf_image *img, enum lf_image_type type, uint32_t width,
-		   uint32_t height, unsigned channels)
-{
-	char hdr[64];
-	int n = 0;
-
-	memset(img, 0, sizeof(*img));
-	if (type == LF_IMAGE_PPM) {
-		channels = 3;
-		n = snprintf(hdr, sizeof(hdr), "P6\n%u %u\n255\n", width, height);
-	}
-	if (width == 0 || height == 0 || (channels != 3 && channels != 4))
-		return -EINVAL;
-	img->type = type;
-	img->width = width;
-	img->height = height;
-	img->channels = channels;
-	img->stride = (size_t)width * channels;
-	img->header_len = (size_t)n;
-	img->buf = malloc(img->header_len + img->stride * height);
-	if (!img->buf)
-		return -ENOMEM;
-	memcpy(img->buf, hdr, img->header_len);
-	img->pixels = img->buf + img->header_len;
-	return 0;
-}
-
-void lf_image_free(struct lf_image *img)
-{
-	free(img->buf);
-	img->buf = img->pixels = NULL;
-}
-
 static int write_all(int fd, const uint8_t *p, size_t len)
 {
 	while (len > 0) {
@@ -118,21 +85,52 @@ static void png_warn_cb(png_structp png, png_const_charp msg)
 {
 }
 
-static int write_png(const struct lf_image *img, int fd)
+/* Rows per band: about 256 KiB, so the band stays in cache between the
+ * conversion that fills it and the write that empties it. */
+#define BAND_MAX_ROWS 1024
+
+static uint32_t band_rows(size_t stride, uint32_t height)
+{
+	size_t n = (256 * 1024) / (stride ? stride : 1);
+
+	if (n < 1)
+		n = 1;
+	if (n > BAND_MAX_ROWS)
+		n = BAND_MAX_ROWS;
+	return n > height ? height : (uint32_t)n;
+}
+
+static int write_ppm(const struct lf_image_desc *d, lf_image_rows_fn rows, void *data, int fd,
+		     uint8_t *band, size_t stride, uint32_t nb)
+{
+	char hdr[64];
+	int n = snprintf(hdr, sizeof(hdr), "P6\n%u %u\n255\n", d->width, d->height);
+	int r = write_all(fd, (const uint8_t *)hdr, (size_t)n);
+
+	for (uint32_t y = 0; r == 0 && y < d->height; y += nb) {
+		uint32_t k = d->height - y < nb ? d->height - y : nb;
+		r = rows(data, y, k, band, stride);
+		if (r == 0)
+			r = write_all(fd, band, stride * k);
+	}
+	return r;
+}
+
+static int write_png(const struct lf_image_desc *d, lf_image_rows_fn rows, void *data, int fd,
+		     uint8_t *band, size_t stride, uint32_t nb)
 {
 	png_structp png = NULL;
 	png_infop info = NULL;
-	png_bytep *rows = NULL;
-	struct png_sink *sink = NULL;
+	png_bytep ptrs[BAND_MAX_ROWS];
+	struct png_sink *sink;
 	int r = -ENOMEM;
 
 	sink = calloc(1, sizeof(*sink));
-	rows = malloc(sizeof(*rows) * img->height);
-	if (!sink || !rows)
-		goto out;
+	if (!sink)
+		return -ENOMEM;
 	sink->fd = fd;
-	for (uint32_t y = 0; y < img->height; y++)
-		rows[y] = img->pixels + (size_t)y * img->stride;
+	for (uint32_t i = 0; i < nb; i++)
+		ptrs[i] = band + (size_t)i * stride;
 	png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, png_error_cb, png_warn_cb);
 	if (!png)
 		goto out;
@@ -147,43 +145,63 @@ static int write_png(const struct lf_image *img, int fd)
 	/* Speed over size: grabs are for looking at, and they are on the clock. */
 	png_set_compression_level(png, 1);
 	png_set_filter(png, 0, PNG_FILTER_SUB);
-	png_set_IHDR(png, info, img->width, img->height, 8,
-		     img->channels == 4 ? PNG_COLOR_TYPE_RGB_ALPHA : PNG_COLOR_TYPE_RGB,
+	png_set_IHDR(png, info, d->width, d->height, 8,
+		     d->channels == 4 ? PNG_COLOR_TYPE_RGB_ALPHA : PNG_COLOR_TYPE_RGB,
 		     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-	png_set_rows(png, info, rows);
-	png_write_png(png, info, PNG_TRANSFORM_IDENTITY, NULL);
+	png_write_info(png, info);
+	for (uint32_t y = 0; y < d->height; y += nb) {
+		uint32_t k = d->height - y < nb ? d->height - y : nb;
+		r = rows(data, y, k, band, stride);
+		if (r < 0)
+			goto out;
+		png_write_rows(png, ptrs, k);
+	}
+	png_write_end(png, info);
 	png_sink_flush(sink);
 	r = sink->err;
 out:
 	if (png)
 		png_destroy_write_struct(&png, info ? &info : NULL);
-	free(rows);
 	free(sink);
 	return r;
 }
 
-int lf_image_write(const struct lf_image *img, const char *path, const char **what)
+int lf_image_write_rows(const struct lf_image_desc *d, lf_image_rows_fn rows, void *data,
+			const char *path, const char **what)
 {
 	const char *slash = strrchr(path, '/');
 	const char *base = slash ? slash + 1 : path;
 	size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+	size_t stride = (size_t)d->width * d->channels;
+	uint8_t *band = NULL;
 	char *tmp = NULL;
 	int fd = -1, r;
+	uint32_t nb;
 	mode_t mask;
 
+	*what = "write";
+	if (d->width == 0 || d->height == 0 || d->width > (1u << 16) || d->height > (1u << 16) ||
+	    (d->channels != 3 && d->channels != 4) ||
+	    (d->type == LF_IMAGE_PPM && d->channels != 3) ||
+	    (d->type != LF_IMAGE_PPM && d->type != LF_IMAGE_PNG))
+		return -EINVAL;
 	*what = "create";
 	if (!*base)
 		return -EISDIR;
+	nb = band_rows(stride, d->height);
+	band = malloc(stride * nb);
 	tmp = malloc(dirlen + strlen(base) + 16);
-	if (!tmp)
-		return -ENOMEM;
+	if (!band || !tmp) {
+		r = -ENOMEM;
+		goto out;
+	}
 	/* Same directory as the target so the rename cannot cross filesystems. */
 	sprintf(tmp, "%.*s.%s.XXXXXX", (int)dirlen, path, base);
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
-		free(tmp);
-		return r;
+		tmp[0] = '\0'; /* nothing to unlink */
+		goto out;
 	}
 	/* mkostemp makes 0600; a grab should get the usual 0666 & ~umask. */
 	mask = umask(0);
@@ -193,29 +211,62 @@ int lf_image_write(const struct lf_image *img, const char *path, const char **wh
 		goto fail;
 	}
 	*what = "write";
-	if (img->type == LF_IMAGE_PPM)
-		r = write_all(fd, img->buf, img->header_len + img->stride * img->height);
+	if (d->type == LF_IMAGE_PPM)
+		r = write_ppm(d, rows, data, fd, band, stride, nb);
 	else
-		r = write_png(img, fd);
+		r = write_png(d, rows, data, fd, band, stride, nb);
 	if (r < 0)
 		goto fail;
-	if (close(fd) < 0) { /* NFS and friends report ENOSPC here */
-		fd = -1;
-		r = -errno;
-		goto fail;
-	}
+	r = close(fd) < 0 ? -errno : 0; /* NFS and friends report ENOSPC here */
 	fd = -1;
+	if (r < 0)
+		goto fail;
 	*what = "rename";
 	if (rename(tmp, path) < 0) {
 		r = -errno;
 		goto fail;
 	}
-	free(tmp);
-	return 0;
+	r = 0;
+	goto out;
 fail:
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);
+out:
 	free(tmp);
+	free(band);
 	return r;
+}
+
+int lf_image_alloc(struct lf_image *img, enum lf_image_type type, uint32_t width,
+		   uint32_t height, unsigned channels)
+{
+	memset(img, 0, sizeof(*img));
+	if (type == LF_IMAGE_PPM)
+		channels = 3;
+	if (width == 0 || height == 0 || (channels != 3 && channels != 4))
+		return -EINVAL;
+	img->desc = (struct lf_image_desc){ type, width, height, channels };
+	img->stride = (size_t)width * channels;
+	img->pixels = malloc(img->stride * height);
+	return img->pixels ? 0 : -ENOMEM;
+}
+
+void lf_image_free(struct lf_image *img)
+{
+	free(img->pixels);
+	img->pixels = NULL;
+}
+
+static int copy_rows(void *data, uint32_t y, uint32_t n, uint8_t *out, size_t stride)
+{
+	const struct lf_image *img = data;
+
+	memcpy(out, img->pixels + (size_t)y * img->stride, (size_t)n * stride);
+	return 0;
+}
+
+int lf_image_write(const struct lf_image *img, const char *path, const char **what)
+{
+	return lf_image_write_rows(&img->desc, copy_rows, (void *)img, path, what);
 }

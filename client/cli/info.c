@@ -53,9 +53,11 @@ static void print_json(bool have, const struct lastframe_stream_info *in,
 	} else {
 		printf("null,\"drm_format\":null");
 	}
-	if (fmt && in->has_modifier) {
-		printf(",\"modifier\":\"0x%llx\",\"modifier_name\":", (unsigned long long)in->modifier);
-		lf_json_string(stdout, lf_modifier_name(in->modifier, mod, sizeof(mod)));
+	if (fmt) {
+		/* No negotiated modifier reads as DRM_FORMAT_MOD_INVALID, as on the wire. */
+		uint64_t m = in->has_modifier ? in->modifier : LF_MODIFIER_INVALID;
+		printf(",\"modifier\":\"0x%llx\",\"modifier_name\":", (unsigned long long)m);
+		lf_json_string(stdout, lf_modifier_name(m, mod, sizeof(mod)));
 	} else {
 		printf(",\"modifier\":null,\"modifier_name\":null");
 	}
@@ -87,7 +89,7 @@ static void print_text(bool have, const struct lastframe_stream_info *in,
 			printf("modifier:     0x%llx (%s)\n", (unsigned long long)in->modifier,
 			       lf_modifier_name(in->modifier, mod, sizeof(mod)));
 		else
-			printf("modifier:     none\n");
+			printf("modifier:     none (INVALID)\n");
 		printf("buffers:      %s (producer sends %s)\n", lf_buffer_type_name(in->buffer_type),
 		       lf_buffer_type_name(in->source_type));
 		if (in->fps_num && in->fps_den)

@@ -49,9 +49,15 @@ static int count_entries(void)
 	return n;
 }
 
+static int junk_rows(void *data, uint32_t y, uint32_t n, uint8_t *out, size_t stride)
+{
+	memset(out, 0x33, stride * n);
+	return 0;
+}
+
 static void fill(struct lf_image *img)
 {
-	for (uint32_t y = 0; y < img->height; y++)
+	for (uint32_t y = 0; y < img->desc.height; y++)
 		for (size_t i = 0; i < img->stride; i++)
 			img->pixels[y * img->stride + i] = (uint8_t)(i * 13 + y * 101 + 7);
 }
@@ -96,13 +102,14 @@ START_TEST(test_ppm_round_trip)
 	struct stat st;
 
 	ck_assert_int_eq(lf_image_alloc(&img, LF_IMAGE_PPM, 13, 9, 4), 0);
-	ck_assert_uint_eq(img.channels, 3); /* PPM is always RGB */
+	ck_assert_uint_eq(img.desc.channels, 3); /* PPM is always RGB */
 	fill(&img);
 	snprintf(path, sizeof(path), "%s/x.ppm", dir);
 	ck_assert_int_eq(lf_image_write(&img, path, &what), 0);
 	data = read_file(path, &len);
 	snprintf(hdr, sizeof(hdr), "P6\n13 9\n255\n");
 	ck_assert_uint_eq(len, strlen(hdr) + 13 * 9 * 3);
+	(void)junk_rows;
 	ck_assert_mem_eq(data, hdr, strlen(hdr));
 	ck_assert_mem_eq(data + strlen(hdr), img.pixels, 13 * 9 * 3);
 	/* Usual permissions, not mkstemp's 0600; no temp file left. */
@@ -138,7 +145,7 @@ static void png_round_trip(unsigned ch)
 	rd.format = ch == 4 ? PNG_FORMAT_RGBA : PNG_FORMAT_RGB;
 	back = malloc(PNG_IMAGE_SIZE(rd));
 	ck_assert(png_image_finish_read(&rd, NULL, back, 0, NULL));
-	ck_assert_mem_eq(back, img.pixels, img.stride * img.height);
+	ck_assert_mem_eq(back, img.pixels, img.stride * img.desc.height);
 	ck_assert_int_eq(count_entries(), 1);
 	free(back);
 	lf_image_free(&img);
@@ -173,7 +180,7 @@ START_TEST(test_replace_existing)
 	fill(&img);
 	ck_assert_int_eq(lf_image_write(&img, path, &what), 0);
 	data = read_file(path, &len);
-	ck_assert_uint_eq(len, img.header_len + 12);
+	ck_assert_uint_eq(len, strlen("P6\n2 2\n255\n") + 12);
 	free(data);
 	lf_image_free(&img);
 }
@@ -207,20 +214,46 @@ END_TEST
  * unlinks its temp file: see test_errors for that path). */
 START_TEST(test_disk_full)
 {
-	struct lf_image img;
+	struct lf_image_desc d = { LF_IMAGE_PPM, 64, 64, 3 };
+	uint8_t band[64 * 3 * 64];
 	int fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return; /* no /dev/full in this sandbox */
-	ck_assert_int_eq(lf_image_alloc(&img, LF_IMAGE_PPM, 64, 64, 3), 0);
-	fill(&img);
-	ck_assert_int_eq(write_all(fd, img.buf, img.header_len + img.stride * img.height), -ENOSPC);
-	lf_image_free(&img);
-	ck_assert_int_eq(lf_image_alloc(&img, LF_IMAGE_PNG, 64, 64, 4), 0);
-	fill(&img);
-	ck_assert_int_eq(write_png(&img, fd), -ENOSPC);
-	lf_image_free(&img);
+	ck_assert_int_eq(write_ppm(&d, junk_rows, NULL, fd, band, 64 * 3, 64), -ENOSPC);
+	d = (struct lf_image_desc){ LF_IMAGE_PNG, 64, 64, 3 };
+	ck_assert_int_eq(write_png(&d, junk_rows, NULL, fd, band, 64 * 3, 64), -ENOSPC);
 	close(fd);
+}
+END_TEST
+
+/* Many bands (rows larger than the band budget, heights not a multiple). */
+START_TEST(test_bands)
+{
+	struct lf_image img;
+	const char *what;
+	char path[600];
+	size_t len, hl;
+	uint8_t *data;
+
+	ck_assert_int_eq(lf_image_alloc(&img, LF_IMAGE_PPM, 40000, 7, 3), 0);
+	fill(&img);
+	snprintf(path, sizeof(path), "%s/wide.ppm", dir);
+	ck_assert_int_eq(lf_image_write(&img, path, &what), 0);
+	data = read_file(path, &len);
+	hl = strlen("P6\n40000 7\n255\n");
+	ck_assert_uint_eq(len, hl + img.stride * 7);
+	ck_assert_mem_eq(data + hl, img.pixels, img.stride * 7);
+	free(data);
+	lf_image_free(&img);
+	ck_assert_int_eq(lf_image_alloc(&img, LF_IMAGE_PPM, 3, 5000, 3), 0);
+	fill(&img);
+	ck_assert_int_eq(lf_image_write(&img, path, &what), 0);
+	data = read_file(path, &len);
+	hl = strlen("P6\n3 5000\n255\n");
+	ck_assert_mem_eq(data + hl, img.pixels, img.stride * 5000);
+	free(data);
+	lf_image_free(&img);
 }
 END_TEST
 
@@ -239,6 +272,7 @@ int main(void)
 	tcase_add_test(tc, test_replace_existing);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_disk_full);
+	tcase_add_test(tc, test_bands);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
