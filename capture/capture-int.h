@@ -18,6 +18,9 @@
 
 #define FPS_RING 32
 
+#define BACKOFF_MIN_MS 100  /* first reconnect attempt after PipeWire went away */
+#define BACKOFF_MAX_MS 5000
+
 struct cap_buffer; /* buffers.c */
 
 struct lf_capture {
@@ -70,6 +73,13 @@ struct lf_capture {
 /* capture.c */
 void capture_set_state(struct lf_capture *c, enum lf_stream_state st, const char *why);
 void capture_schedule(struct lf_capture *c, uint32_t work);
+
+/* reconnect.c */
+int capture_core_connect(struct lf_capture *c);
+void capture_core_teardown(struct lf_capture *c);
+void capture_retry_arm(struct lf_capture *c);
+void capture_on_retry(void *data, uint64_t expirations);
+int capture_registry_rebind(struct lf_capture *c);
 
 /* stream.c */
 int capture_stream_create(struct lf_capture *c);
