@@ -116,6 +116,9 @@ void lf_srv_client_destroy(struct srv_client *c)
 
 	lf_debug("client %u (%s) gone: %" PRIu64 " frames sent, %" PRIu64 " dropped",
 		 c->id, c->name, c->frames_sent, c->frames_dropped);
+	/* Unlinked first: releasing its buffers may reach back into the server. */
+	spa_list_remove(&c->link);
+	s->n_clients--;
 	if (c->src)
 		pw_loop_destroy_source(s->loop, c->src);
 	lf_srv_drain_fd(c->fd);
@@ -123,8 +126,6 @@ void lf_srv_client_destroy(struct srv_client *c)
 	/* Its leases go back: the buffers return to PipeWire once unheld. */
 	while ((b = lf_lease_set_pop(&c->leases)))
 		lf_buffer_unref(b);
-	spa_list_remove(&c->link);
-	s->n_clients--;
 	free(c);
 	if (s->events && s->events->clients_changed)
 		s->events->clients_changed(s->data, s->n_clients);
