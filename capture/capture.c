@@ -29,6 +29,9 @@ void capture_set_state(struct lf_capture *c, enum lf_stream_state st, const char
 	 * make a gone source look paused. */
 	if (st != LF_STREAM_NONE && c->target && c->target_id == SPA_ID_INVALID)
 		return;
+	/* Without a target, an unlinked stream is still waiting for a source. */
+	if (st == LF_STREAM_PAUSED && !c->target && c->linked_source == SPA_ID_INVALID)
+		return;
 	lf_debug("capture: state %s → %s (%s)", state_name(c->state), state_name(st), why);
 	c->state = st;
 	if (st != LF_STREAM_STREAMING)
@@ -89,6 +92,7 @@ int lf_capture_new(struct pw_loop *loop, struct pw_context *context,
 	c->target_id = SPA_ID_INVALID;
 	c->linked_source = SPA_ID_INVALID;
 	c->backoff_ms = BACKOFF_MIN_MS;
+	c->stream_backoff_ms = BACKOFF_MIN_MS;
 	spa_list_init(&c->buffers);
 	lf_pool_init(&c->pool);
 	if (opts->target && !(c->target = strdup(opts->target))) {
