@@ -124,19 +124,33 @@ static struct lf_buffer *copy_to_pool(struct lf_capture *c, struct pw_buffer *b)
 	}
 	if (lf_pool_get(&c->pool, &lb, &dst) < 0)
 		return NULL; /* every slot leased: drop this frame */
-	src = SPA_PTROFF(d->data, d->chunk->offset, const uint8_t);
 	for (uint32_t p = 0; p < fi->n_planes; p++) {
 		uint32_t doff, dst_stride, dsize, soff, sstride, ssize, rows;
+		/* Planes come packed in one data, or one data each. */
+		bool own = b->buffer->n_datas >= fi->n_planes;
+		struct spa_data *sd = own ? &b->buffer->datas[p] : d;
+		uint32_t given = sd->chunk->stride > 0 ? (uint32_t)sd->chunk->stride : 0;
 
 		if (!lf_format_plane_layout(fi, c->fmt.width, c->fmt.height, 0, p,
 					    &doff, &dst_stride, &dsize))
 			return NULL;
-		if (!lf_format_plane_layout(fi, c->fmt.width, c->fmt.height,
-					    d->chunk->stride > 0 ? (uint32_t)d->chunk->stride : 0,
-					    p, &soff, &sstride, &ssize))
+		if (own) {
+			soff = 0;
+			uint64_t need_src;
+
+			sstride = given ? given : dst_stride;
+			need_src = (uint64_t)sstride * (dsize / dst_stride);
+			if (sstride < dst_stride || need_src > UINT32_MAX)
+				return NULL;
+			ssize = (uint32_t)need_src;
+		} else if (!lf_format_plane_layout(fi, c->fmt.width, c->fmt.height, given, p,
+						   &soff, &sstride, &ssize)) {
 			return NULL;
-		if ((uint64_t)soff + ssize > d->chunk->size)
+		}
+		if (!sd->data || (uint64_t)soff + ssize > sd->chunk->size ||
+		    (sd->maxsize && (uint64_t)sd->chunk->offset + sd->chunk->size > sd->maxsize))
 			return NULL;
+		src = SPA_PTROFF(sd->data, sd->chunk->offset, const uint8_t);
 		rows = dsize / dst_stride;
 		if (sstride == dst_stride) {
 			memcpy(dst + doff, src + soff, dsize);
