@@ -57,11 +57,11 @@ static void update_status(struct daemon *d)
 	}
 	info.n_clients = lf_server_client_count(d->server);
 	if (d->mutter) {
+		/* Upstream of the node (bus, Mutter, session) says more than the
+		 * stream's own state: the node went with the session. */
 		info.waiting_for = lf_mutter_source_waiting_for(d->mutter);
-		if (info.waiting_for && info.state == LF_STREAM_STREAMING)
-			info.state = LF_STREAM_PAUSED; /* the node went with the session */
-		if (!info.waiting_for && !d->capture)
-			info.waiting_for = "Mutter's screencast node";
+		if (info.waiting_for)
+			info.state = LF_STREAM_NONE;
 	} else if (info.state == LF_STREAM_NONE) {
 		info.waiting_for = d->source_desc;
 	}

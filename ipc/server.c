@@ -15,18 +15,37 @@
 #include "ipc/server-priv.h"
 
 #define ACCEPT_BATCH 64
+#define LISTEN_PAUSE_NS (200ull * 1000000ull)
 
-static bool peer_allowed(const struct lf_server *s, const struct ucred *cr)
+#define MAX_PEER_GROUPS 256
+
+/* Supplementary groups count too (SO_PEERGROUPS, Linux 4.13): an admin may
+ * allow a group whose members have it as a secondary group. */
+static bool peer_in_allowed_groups(const struct lf_server *s, int fd, const struct ucred *cr)
+{
+	gid_t groups[MAX_PEER_GROUPS];
+	socklen_t len = sizeof(groups);
+
+	for (size_t i = 0; i < s->opts.n_allowed_gids; i++)
+		if (s->allowed_gids[i] == cr->gid)
+			return true;
+	if (!s->opts.n_allowed_gids || getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return false;
+	for (size_t g = 0; g < len / sizeof(gid_t); g++)
+		for (size_t i = 0; i < s->opts.n_allowed_gids; i++)
+			if (s->allowed_gids[i] == groups[g])
+				return true;
+	return false;
+}
+
+static bool peer_allowed(const struct lf_server *s, int fd, const struct ucred *cr)
 {
 	if (cr->uid == s->uid)
 		return true;
 	for (size_t i = 0; i < s->opts.n_allowed_uids; i++)
 		if (s->allowed_uids[i] == cr->uid)
 			return true;
-	for (size_t i = 0; i < s->opts.n_allowed_gids; i++)
-		if (s->allowed_gids[i] == cr->gid)
-			return true;
-	return false;
+	return peer_in_allowed_groups(s, fd, cr);
 }
 
 static void refuse(struct lf_server *s, int fd, int code, const char *why, const struct ucred *cr)
@@ -49,16 +68,24 @@ static void on_listen_io(void *data, int fd, uint32_t mask)
 
 		cfd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (cfd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-			    errno != ECONNABORTED)
-				lf_warn("accept: %s", strerror(errno));
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			/* Out of fds or memory: the pending connection keeps the
+			 * socket readable, so stop watching it for a while
+			 * instead of spinning. */
+			lf_warn("accept: %s; pausing new connections", strerror(errno));
+			s->listen_paused = true;
+			pw_loop_update_io(s->loop, s->listen_src, 0);
+			lf_srv_timer_want(s, lf_now_ns() + LISTEN_PAUSE_NS);
 			return;
 		}
 		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0) {
 			refuse(s, cfd, EACCES, "no peer credentials", &cr);
 			continue;
 		}
-		if (!peer_allowed(s, &cr)) {
+		if (!peer_allowed(s, cfd, &cr)) {
 			refuse(s, cfd, EACCES, "permission denied: another user", &cr);
 			continue;
 		}
@@ -93,6 +120,10 @@ static void on_timer(void *data, uint64_t expirations)
 	uint64_t now = lf_now_ns(), next = UINT64_MAX;
 
 	s->timer_armed_ns = 0;
+	if (s->listen_paused) {
+		s->listen_paused = false;
+		pw_loop_update_io(s->loop, s->listen_src, SPA_IO_IN);
+	}
 	spa_list_for_each_safe(c, t, &s->clients, link) {
 		uint64_t d;
 
@@ -183,9 +214,11 @@ const struct srv_buf *lf_srv_buf_get(struct lf_server *s, const struct lf_buffer
 
 static void drop_latest(struct lf_server *s)
 {
-	lf_frame_free(s->latest);
+	struct lf_frame *old = s->latest;
+
 	s->latest = NULL;
 	s->latest_idx = 0;
+	lf_frame_free(old);
 }
 
 int lf_server_new(struct pw_loop *loop, const struct lf_server_options *opts,
@@ -308,6 +341,16 @@ void lf_server_destroy(struct lf_server *s)
 	free(s);
 }
 
+/* Field by field: padding bytes of the caller's struct are not ours to compare. */
+static bool fmt_equal(const struct lf_video_format *a, const struct lf_video_format *b)
+{
+	return a->width == b->width && a->height == b->height && a->spa_format == b->spa_format &&
+	       a->drm_format == b->drm_format && a->modifier == b->modifier &&
+	       a->has_modifier == b->has_modifier && a->n_planes == b->n_planes &&
+	       a->buffer_type == b->buffer_type && a->fps_num == b->fps_num &&
+	       a->fps_den == b->fps_den;
+}
+
 void lf_server_set_format(struct lf_server *s, const struct lf_video_format *fmt,
 			  uint32_t generation, enum lf_stream_state state)
 {
@@ -317,7 +360,7 @@ void lf_server_set_format(struct lf_server *s, const struct lf_video_format *fmt
 	if (!s)
 		return;
 	changed = (fmt != NULL) != s->have_format || generation != s->cap_generation ||
-		  (fmt && memcmp(fmt, &s->fmt, sizeof(*fmt)) != 0) || s->wire_generation == 0;
+		  (fmt && !fmt_equal(fmt, &s->fmt)) || s->wire_generation == 0;
 	s->state = state;
 	if (changed) {
 		/* New buffer set: every id clients know is void, and the latest
@@ -389,6 +432,7 @@ static bool frame_usable(struct lf_server *s, const struct lf_frame *f)
 void lf_server_publish(struct lf_server *s, struct lf_frame *f)
 {
 	struct srv_client *c, *t;
+	struct lf_frame *old;
 	uint64_t idx;
 
 	if (!s || !f) {
@@ -401,10 +445,12 @@ void lf_server_publish(struct lf_server *s, struct lf_frame *f)
 	}
 	idx = frame_index(s, f);
 	cursor_update(s, f);
-	/* The older frame's buffer returns to PipeWire unless a client holds it. */
-	drop_latest(s);
+	old = s->latest;
 	s->latest = f;
 	s->latest_idx = idx;
+	/* The older frame's buffer returns to PipeWire unless a client holds it
+	 * (freed after the swap: the release callback may reach back into us). */
+	lf_frame_free(old);
 	s->frames_published++;
 	spa_list_for_each_safe(c, t, &s->clients, link)
 		lf_srv_client_offer(c, f, idx, false);

@@ -24,6 +24,9 @@ svc_log "killing Mutter"
 svc_ctl kill --signal=KILL lf-mutter.service
 svc_ctl stop lf-painter.service lf-mutter.service 2>/dev/null
 svc_wait_for 20 paused || svc_fail "clients were not told the stream paused"
+# STATUS= follows (at most a second late: it is rate-limited).
+status_waiting() { svc_ctl status lastframed.service 2>/dev/null | grep -q 'Status: "waiting for Mutter'; }
+svc_wait_for 10 status_waiting || svc_fail "STATUS= does not say it waits for Mutter"
 svc_ctl status lastframed.service | grep 'Status:' >&2
 t0=$(date +%s%N)
 svc_mutter_start

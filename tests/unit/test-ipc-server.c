@@ -18,6 +18,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <grp.h>
 #include <unistd.h>
 
 #include <pipewire/pipewire.h>
@@ -549,6 +551,82 @@ START_TEST(socket_files)
 }
 END_TEST
 
+/* Child: become uid/gid 65534 with supplementary group 4242, connect, HELLO.
+ * Exit status: 2 WELCOME, the error code for ERROR, 1 anything else. */
+static int peer_as_nobody(void)
+{
+	struct lf_msg_hello h = { .hdr = { LF_MSG_HELLO, 0, sizeof(h) }, .version = 1 };
+	gid_t g = 4242;
+	pid_t pid = fork();
+	int status;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		struct lf_proto_msg m;
+		int fd, t;
+
+		if (setgroups(1, &g) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+		    setresuid(65534, 65534, 65534) < 0)
+			_exit(1);
+		fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+		snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+			_exit(1);
+		send(fd, &h, sizeof(h), MSG_NOSIGNAL);
+		ssize_t n = recv(fd, rx, sizeof(rx), 0);
+		if (n < 0 && errno == ECONNRESET)
+			n = recv(fd, rx, sizeof(rx), 0);
+		if (n <= 0 || lf_proto_parse(rx, (size_t)n, 0, LF_PROTO_TO_CLIENT, &m) < 0)
+			_exit(1);
+		t = m.hdr.type;
+		_exit(t == LF_MSG_WELCOME ? 2 : t == LF_MSG_ERROR ? (int)m.u.error.code : 1);
+	}
+	/* The server runs on this thread: turn the loop until the child is done. */
+	pw_loop_enter(loop);
+	while (waitpid(pid, &status, WNOHANG) == 0)
+		pw_loop_iterate(loop, 10);
+	pw_loop_leave(loop);
+	ck_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static void allow_server(const uid_t *uids, size_t nu, const gid_t *gids, size_t ng)
+{
+	struct lf_server_options o = { .socket_path = path, .listen_fd = -1, .allowed_uids = uids,
+				       .n_allowed_uids = nu, .allowed_gids = gids, .n_allowed_gids = ng };
+	char sub[80];
+
+	lf_server_destroy(srv);
+	ck_assert_int_eq(lf_server_new(loop, &o, NULL, NULL, &srv), 0);
+	/* the directory and socket modes would stop the peer before SO_PEERCRED */
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	ck_assert_int_eq(chmod(dir, 0711), 0);
+	ck_assert_int_eq(chmod(sub, 0711), 0);
+	ck_assert_int_eq(chmod(path, 0666), 0);
+}
+
+START_TEST(allow_lists)
+{
+	const uid_t nobody = 65534, other = 1234;
+	const gid_t nogroup = 65534, supp = 4242, wrong = 4243;
+
+	if (geteuid() != 0)
+		return; /* needs root to be another user */
+	allow_server(NULL, 0, NULL, 0);
+	ck_assert_int_eq(peer_as_nobody(), EACCES);
+	allow_server(&nobody, 1, NULL, 0);
+	ck_assert_int_eq(peer_as_nobody(), 2);
+	allow_server(&other, 1, &nogroup, 1);
+	ck_assert_int_eq(peer_as_nobody(), 2);
+	allow_server(NULL, 0, &supp, 1);
+	ck_assert_int_eq(peer_as_nobody(), 2);
+	allow_server(&other, 1, &wrong, 1);
+	ck_assert_int_eq(peer_as_nobody(), EACCES);
+	set_format(1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ipc-server");
@@ -569,6 +647,7 @@ int main(void)
 	tcase_add_test(tc, cursor_bitmap_when_changed);
 	tcase_add_test(tc, bye_on_destroy);
 	tcase_add_test(tc, socket_files);
+	tcase_add_test(tc, allow_lists);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
