@@ -45,7 +45,8 @@ struct lf_capture {
 	struct spa_source *work;
 	uint32_t pending;
 	struct spa_source *retry;     /* reconnect backoff timer */
-	uint32_t backoff_ms;
+	uint32_t backoff_ms;          /* next PipeWire reconnect delay */
+	uint32_t stream_backoff_ms;   /* next stream re-creation delay after an error */
 	bool destroying;
 
 	enum lf_stream_state state;
@@ -78,6 +79,8 @@ void capture_schedule(struct lf_capture *c, uint32_t work);
 int capture_core_connect(struct lf_capture *c);
 void capture_core_teardown(struct lf_capture *c);
 void capture_retry_arm(struct lf_capture *c);
+/* The stream failed (e.g. "no node available"): recreate it later. */
+void capture_stream_retry_later(struct lf_capture *c);
 void capture_on_retry(void *data, uint64_t expirations);
 int capture_registry_rebind(struct lf_capture *c);
 

@@ -42,6 +42,8 @@ static void watch_link(struct lf_capture *c, const struct spa_dict *props)
 		return;
 	c->linked_source = (uint32_t)strtoul(out, NULL, 10);
 	lf_info("capture: linked to source node %u", c->linked_source);
+	if (c->state == LF_STREAM_NONE)
+		capture_set_state(c, LF_STREAM_PAUSED, "linked to a source");
 }
 
 static void on_global(void *data, uint32_t id, uint32_t permissions, const char *type,
@@ -51,6 +53,16 @@ static void on_global(void *data, uint32_t id, uint32_t permissions, const char 
 
 	if (strcmp(type, PW_TYPE_INTERFACE_Link) == 0) {
 		watch_link(c, props);
+		return;
+	}
+	if (!c->target && !c->stream && c->core && props &&
+	    strcmp(type, PW_TYPE_INTERFACE_Node) == 0) {
+		const char *cls = spa_dict_lookup(props, PW_KEY_MEDIA_CLASS);
+		if (cls && strcmp(cls, "Video/Source") == 0) {
+			/* A stream that failed for want of a source: try now. */
+			c->stream_backoff_ms = BACKOFF_MIN_MS;
+			capture_schedule(c, WORK_CREATE);
+		}
 		return;
 	}
 	if (strcmp(type, PW_TYPE_INTERFACE_Node) != 0 || c->target_id != SPA_ID_INVALID ||
@@ -110,23 +122,38 @@ static const struct pw_core_events core_events = {
 	.error = on_core_error,
 };
 
-void capture_retry_arm(struct lf_capture *c)
+
+static void arm(struct lf_capture *c, uint32_t *backoff_ms)
 {
-	struct timespec ts = { .tv_sec = c->backoff_ms / 1000,
-			       .tv_nsec = (long)(c->backoff_ms % 1000) * 1000000L };
+	struct timespec ts = { .tv_sec = *backoff_ms / 1000,
+			       .tv_nsec = (long)(*backoff_ms % 1000) * 1000000L };
 
 	pw_loop_update_timer(c->loop, c->retry, &ts, NULL, false);
-	c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
+	*backoff_ms = *backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : *backoff_ms * 2;
+}
+
+void capture_retry_arm(struct lf_capture *c)
+{
+	arm(c, &c->backoff_ms);
+}
+
+void capture_stream_retry_later(struct lf_capture *c)
+{
+	arm(c, &c->stream_backoff_ms);
 }
 
 void capture_on_retry(void *data, uint64_t expirations)
 {
 	struct lf_capture *c = data;
 
-	if (c->core)
+	if (!c->core) {
+		if (capture_core_connect(c) < 0)
+			capture_retry_arm(c);
 		return;
-	if (capture_core_connect(c) < 0)
-		capture_retry_arm(c);
+	}
+	/* A stream that failed: try again (a target must still exist). */
+	if (!c->stream && (!c->target || c->target_id != SPA_ID_INVALID))
+		capture_schedule(c, WORK_CREATE);
 }
 
 int capture_core_connect(struct lf_capture *c)

@@ -23,6 +23,7 @@ static void on_state_changed(void *data, enum pw_stream_state old, enum pw_strea
 		 pw_stream_state_as_string(state), error ? ": " : "", error ? error : "");
 	switch (state) {
 	case PW_STREAM_STATE_STREAMING:
+		c->stream_backoff_ms = BACKOFF_MIN_MS;
 		/* The owner dropped the format on pause (emitted_generation
 		 * was reset): the next frame announces it again. */
 		capture_set_state(c, LF_STREAM_STREAMING, "streaming");
@@ -31,10 +32,14 @@ static void on_state_changed(void *data, enum pw_stream_state old, enum pw_strea
 		capture_set_state(c, LF_STREAM_PAUSED, "paused");
 		break;
 	case PW_STREAM_STATE_ERROR:
-		lf_warn("capture: stream error: %s", error ? error : "unknown");
-		capture_set_state(c, LF_STREAM_NONE, "stream error");
-		/* A fresh stream is the only way out of the error state. */
-		capture_schedule(c, WORK_DESTROY | WORK_CREATE);
+		/* WirePlumber says "no node available" while no source exists. */
+		lf_log(c->stream_backoff_ms > BACKOFF_MIN_MS ? LOG_DEBUG : LOG_WARNING,
+		       "capture: stream error: %s; retrying", error ? error : "unknown");
+		capture_set_state(c, LF_STREAM_NONE, error ? error : "stream error");
+		/* A fresh stream is the only way out of the error state; later,
+		 * so a lasting error does not spin. */
+		capture_schedule(c, WORK_DESTROY);
+		capture_stream_retry_later(c);
 		break;
 	case PW_STREAM_STATE_UNCONNECTED:
 		capture_set_state(c, LF_STREAM_NONE, "unconnected");
@@ -296,7 +301,10 @@ int capture_stream_create(struct lf_capture *c)
 		capture_stream_destroy(c);
 		return r;
 	}
-	capture_set_state(c, LF_STREAM_PAUSED, "connecting to source");
+	if (c->target)
+		capture_set_state(c, LF_STREAM_PAUSED, "connecting to source");
+	else
+		capture_set_state(c, LF_STREAM_NONE, "waiting for a source");
 	return 0;
 }
 
