@@ -11,6 +11,7 @@
 
 #include "capture/capture-int.h"
 #include "daemon/log.h"
+#include "daemon/util.h"
 
 static const char *state_name(enum lf_stream_state s)
 {
@@ -117,7 +118,7 @@ int lf_capture_new(struct pw_loop *loop, struct pw_context *context,
 	c->work = pw_loop_add_event(loop, on_work, c);
 	c->retry = pw_loop_add_timer(loop, capture_on_retry, c);
 	if (!c->work || !c->retry) {
-		r = -errno ? -errno : -ENOMEM;
+		r = errno ? -errno : -ENOMEM;
 		goto fail;
 	}
 	lf_info("capture: offering %zu dmabuf modifiers (%s)", lf_modset_total(&c->mods),
@@ -191,10 +192,8 @@ void lf_capture_get_stats(struct lf_capture *c, struct lf_capture_stats *st)
 	/* No frame for two seconds: the measured rate is stale. */
 	if (c->fps_n > 0) {
 		uint64_t last = c->fps_ring[(c->fps_pos + FPS_RING - 1) % FPS_RING];
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-		if (now - last > 2000000000ull)
+
+		if (lf_now_ns() - last > 2000000000ull)
 			st->fps_milli = 0;
 	}
 }
