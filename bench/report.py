@@ -227,6 +227,9 @@ class Report:
         L.append("")
 
         notes = os.path.join(self.results, "notes.md")
+        if not os.path.exists(notes):
+            # Hand-written findings live with the committed results.
+            notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "notes.md")
         if os.path.exists(notes):
             with open(notes) as f:
                 L.append(f.read().rstrip() + "\n")
@@ -484,22 +487,28 @@ set label 'fan-out target 2 ms' at 1.1,2300 tc rgb 'red'
                 f.write(f"{d['t_s']:.2f} {d['rss_anon_kb'] / KIB:.3f} {d['vmrss_kb'] / KIB:.3f} "
                         f"{d['rss_shmem_kb'] / KIB:.3f} {d['fds']:.0f}\n")
         out = os.path.join(self.results, "memory.png")
-        self._gnuplot(gp, f"""set terminal pngcairo size 900,480 font ',10'
+        self._gnuplot(gp, f"""set terminal pngcairo size 900,640 font ',10'
 set output '{out}'
-set title 'lastframed memory and fds while clients connect and disconnect (1080p60)'
+set multiplot layout 2,1 title 'lastframed memory and fds while clients connect and disconnect (1080p60)'
 set xlabel 'seconds'
-set ylabel 'MiB'
-set y2label 'open fds'
+set grid
+set key outside right top
 set ytics nomirror
 set y2tics
+set ylabel 'MiB'
+set y2label 'open fds'
 set yrange [0:*]
 set y2range [0:*]
-set grid
-set key outside bottom center horizontal
-plot '{fn}' using 1:2 with lines lw 2 title 'RssAnon (heap)', \\
-     '{fn}' using 1:3 with lines lw 2 title 'VmRSS', \\
-     '{fn}' using 1:4 with lines lw 2 title 'RssShmem (frame buffers)', \\
+set title 'private heap (RssAnon, target ≤ 16 MB) and fds'
+plot '{fn}' using 1:2 with lines lw 2 title 'RssAnon', \\
      '{fn}' using 1:5 axes x1y2 with steps lw 2 title 'fds'
+unset y2tics
+unset y2label
+set ytics mirror
+set title 'whole process (frame buffers are shared memory)'
+plot '{fn}' using 1:3 with lines lw 2 title 'VmRSS', \\
+     '{fn}' using 1:4 with lines lw 2 title 'RssShmem'
+unset multiplot
 """)
 
 
