@@ -5,11 +5,16 @@
  * because the Makefile builds every bench .c file as its own program).
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
+
+#include "ipc/proto.h"
 
 static inline uint64_t bench_now_ns(void)
 {
@@ -87,4 +92,54 @@ static inline void bench_print_dist(FILE *f, const char *name, struct bench_samp
 			bench_percentile(s, 99, &sorted) / 1e3, s->v[0] / 1e3, s->v[s->n - 1] / 1e3);
 	}
 	fputc('}', f);
+}
+
+/* A FRAME-sized message for the delivery floors (sock-latency, floor-consumer
+ * --relay): the sender stamps frame.send_ns right before send(). */
+struct bench_relay_msg {
+	struct lf_msg_frame frame;
+	uint32_t stop;
+};
+
+/* Receive relay messages until one has stop set, sleeping in poll() like a
+ * client; print {"program":NAME,"messages":N,"send_to_recv":{...}}.
+ * Returns 0 or 1 (for _exit). */
+static inline int bench_relay_receive(int fd, const char *name, double warmup_s)
+{
+	struct bench_samples lat = { 0 };
+	uint64_t start = bench_now_ns(), n = 0;
+	struct bench_relay_msg m;
+	int ret = 1;
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+		uint64_t now;
+
+		if (poll(&p, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			goto out;
+		}
+		r = recv(fd, &m, sizeof(m), MSG_DONTWAIT);
+		now = bench_now_ns();
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (r != (ssize_t)sizeof(m))
+			goto out;
+		if (m.stop)
+			break;
+		n++;
+		if (now - start >= (uint64_t)(warmup_s * 1e9) &&
+		    bench_samples_add(&lat, (int64_t)(now - m.frame.send_ns)) < 0)
+			goto out;
+	}
+	printf("{\"program\":\"%s\",\"messages\":%" PRIu64 ",\"bytes\":%zu,", name, n, sizeof(m));
+	bench_print_dist(stdout, "send_to_recv", &lat);
+	printf("}\n");
+	fflush(stdout);
+	ret = 0;
+out:
+	bench_samples_free(&lat);
+	return ret;
 }

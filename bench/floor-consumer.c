@@ -18,6 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <pipewire/pipewire.h>
 #include <spa/param/video/format-utils.h>
@@ -38,6 +41,8 @@ struct floor {
 	uint64_t start_ns, warmup_ns;
 	uint64_t frames, buffers, no_pts, marks;
 	struct bench_samples lat;  /* pts → dequeue, after warm-up */
+	int relay_fd;              /* --relay: socket to the receiving child, or -1 */
+	uint64_t relay_seq;
 	int err;
 };
 
@@ -66,6 +71,17 @@ static void on_process(void *data)
 	}
 	if (newest) {
 		fl->frames++;
+		if (fl->relay_fd >= 0) {
+			/* What a daemon does at the least: one FRAME-sized packet to a
+			 * sleeping client from the process callback. */
+			struct bench_relay_msg m = { 0 };
+			m.frame.hdr.type = LF_MSG_FRAME;
+			m.frame.hdr.length = sizeof(m);
+			m.frame.seq = ++fl->relay_seq;
+			m.frame.send_ns = bench_now_ns();
+			if (send(fl->relay_fd, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)sizeof(m))
+				fl->err = -errno;
+		}
 		pw_stream_queue_buffer(fl->stream, newest);
 	}
 }
@@ -138,7 +154,7 @@ static void on_timeout(void *data, uint64_t expirations)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: floor-consumer --target NODE [--duration SEC] [--warmup SEC]\n"
+		"Usage: floor-consumer --target NODE [--duration SEC] [--warmup SEC] [--relay]\n"
 		"\n"
 		"A bare pw_stream video consumer that touches no pixels: the CPU floor\n"
 		"for `make bench`. Links to NODE (node.name or object.serial).\n"
@@ -146,6 +162,10 @@ static void usage(FILE *f)
 		"  --target NODE    node to consume (required)\n"
 		"  --duration SEC   stop after SEC seconds (default: until SIGTERM)\n"
 		"  --warmup SEC     ignore latency samples of the first SEC seconds (default 1)\n"
+		"  --relay          send a FRAME-sized packet per frame, from the process\n"
+		"                   callback, to a child sleeping in poll(); the child prints\n"
+		"                   {\"program\":\"floor-relay\",...} with send→receive latency\n"
+		"                   (the floor for lastframed's FRAME delivery)\n"
 		"\n"
 		"SIGUSR1 prints {\"mark\":K,\"t_ns\":T,\"frames\":N}. At the end one JSON line:\n"
 		"frames, buffers, no_pts and the pts→dequeue latency distribution.\n");
@@ -157,10 +177,11 @@ int main(int argc, char **argv)
 		{ "target", required_argument, NULL, 't' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "warmup", required_argument, NULL, 'w' },
+		{ "relay", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct floor fl = { 0 };
+	struct floor fl = { .relay_fd = -1 };
 	const char *target = NULL;
 	double duration = 0, warmup = 1;
 	uint8_t buf[1024];
@@ -169,13 +190,16 @@ int main(int argc, char **argv)
 	struct pw_properties *props;
 	struct spa_source *timer = NULL;
 	sigset_t sigs;
+	bool relay = false;
+	pid_t child = -1;
 	int c, r, ret = 1;
 
-	while ((c = getopt_long(argc, argv, "t:d:w:h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:d:w:rh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 't': target = optarg; break;
 		case 'd': duration = atof(optarg); break;
 		case 'w': warmup = atof(optarg); break;
+		case 'r': relay = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -185,6 +209,27 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	if (relay) {
+		int sv[2];
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+			fprintf(stderr, "floor-consumer: socketpair: %m\n");
+			return 1;
+		}
+		fflush(stdout);
+		child = fork();
+		if (child < 0) {
+			fprintf(stderr, "floor-consumer: fork: %m\n");
+			close(sv[0]);
+			close(sv[1]);
+			return 1;
+		}
+		if (child == 0) {
+			close(sv[0]);
+			_exit(bench_relay_receive(sv[1], "floor-relay", warmup));
+		}
+		close(sv[1]);
+		fl.relay_fd = sv[0];
+	}
 	/* Block the signals the loop handles before anything else so an early
 	 * SIGUSR1 waits in the signalfd instead of killing us. */
 	sigemptyset(&sigs);
@@ -243,6 +288,15 @@ int main(int argc, char **argv)
 
 	pw_main_loop_run(fl.main_loop);
 
+	if (child > 0) {
+		/* The child prints its line first; ours stays the last one. */
+		struct bench_relay_msg m = { .stop = 1 };
+		int st;
+		if (send(fl.relay_fd, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m))
+			kill(child, SIGTERM);
+		waitpid(child, &st, 0);
+		child = -1;
+	}
 	printf("{\"program\":\"floor-consumer\",\"width\":%u,\"height\":%u,\"frames\":%" PRIu64
 	       ",\"buffers\":%" PRIu64 ",\"no_pts\":%" PRIu64 ",",
 	       fl.fmt.size.width, fl.fmt.size.height, fl.frames, fl.buffers, fl.no_pts);
@@ -251,6 +305,12 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	ret = fl.err < 0 || !fl.have_fmt ? 1 : 0;
 out:
+	if (child > 0) {
+		kill(child, SIGTERM);
+		waitpid(child, NULL, 0);
+	}
+	if (fl.relay_fd >= 0)
+		close(fl.relay_fd);
 	if (fl.stream)
 		pw_stream_destroy(fl.stream);
 	if (fl.main_loop)

@@ -23,62 +23,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ipc/proto.h"
 #include "bench/bench-util.h"
-
-struct msg {
-	struct lf_msg_frame frame; /* same size as a real FRAME without extras */
-	uint32_t stop;
-};
-
-static int receiver(int fd, double warmup_s)
-{
-	struct bench_samples lat = { 0 };
-	uint64_t start = bench_now_ns(), n = 0;
-	struct msg m;
-	int ret = 1;
-
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t r;
-		uint64_t now;
-
-		if (poll(&p, 1, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			goto out;
-		}
-		r = recv(fd, &m, sizeof(m), MSG_DONTWAIT);
-		now = bench_now_ns();
-		if (r < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (r != (ssize_t)sizeof(m))
-			goto out;
-		if (m.stop)
-			break;
-		n++;
-		if (now - start >= (uint64_t)(warmup_s * 1e9) &&
-		    bench_samples_add(&lat, (int64_t)(now - m.frame.send_ns)) < 0)
-			goto out;
-	}
-	printf("{\"program\":\"sock-latency\",\"messages\":%" PRIu64 ",\"bytes\":%zu,", n, sizeof(m));
-	bench_print_dist(stdout, "send_to_recv", &lat);
-	printf("}\n");
-	fflush(stdout);
-	ret = 0;
-out:
-	bench_samples_free(&lat);
-	return ret;
-}
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: sock-latency [--rate HZ] [--duration SEC] [--warmup SEC]\n"
+		"Usage: sock-latency [--rate HZ] [--duration SEC] [--warmup SEC] [--busy-us N]\n"
 		"\n"
 		"One-way latency of a FRAME-sized AF_UNIX SOCK_SEQPACKET message to an\n"
 		"idle process woken from poll(), sent HZ times a second (default 60)\n"
-		"for SEC seconds (default 5) after a warm-up (default 0.5).\n"
+		"for SEC seconds (default 5) after a warm-up (default 0.5). --busy-us N:\n"
+		"the sender keeps its CPU busy for N µs after each send, like a daemon\n"
+		"that goes on with its own work.\n"
 		"Prints one JSON line with the send→receive distribution.\n");
 }
 
@@ -88,21 +44,23 @@ int main(int argc, char **argv)
 		{ "rate", required_argument, NULL, 'r' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "warmup", required_argument, NULL, 'w' },
+		{ "busy-us", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	double rate = 60, duration = 5, warmup = 0.5;
+	double rate = 60, duration = 5, warmup = 0.5, busy_us = 0;
 	int sv[2] = { -1, -1 }, c, status, ret = 1;
 	struct timespec next;
 	uint64_t period, end;
-	struct msg m;
+	struct bench_relay_msg m;
 	pid_t pid;
 
-	while ((c = getopt_long(argc, argv, "r:d:w:h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:d:w:b:h", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'r': rate = atof(optarg); break;
 		case 'd': duration = atof(optarg); break;
 		case 'w': warmup = atof(optarg); break;
+		case 'b': busy_us = atof(optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -122,7 +80,7 @@ int main(int argc, char **argv)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		_exit(receiver(sv[1], warmup));
+		_exit(bench_relay_receive(sv[1], "sock-latency", warmup));
 	}
 	close(sv[1]);
 	sv[1] = -1;
@@ -144,6 +102,12 @@ int main(int argc, char **argv)
 		if (send(sv[0], &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m)) {
 			fprintf(stderr, "sock-latency: send: %m\n");
 			goto out;
+		}
+		/* Like a daemon that goes on with its own work after sending. */
+		if (busy_us > 0) {
+			uint64_t until = bench_now_ns() + (uint64_t)(busy_us * 1e3);
+			while (bench_now_ns() < until)
+				;
 		}
 	}
 	m.stop = 1;
