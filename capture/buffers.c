@@ -3,11 +3,15 @@
  * lf_buffer wrappers around pw_buffers. The last unref queues the pw_buffer
  * back to the stream. When PipeWire removes a buffer (renegotiation, stream
  * gone) while a frame, fence wait or client lease still holds it, the
- * wrapper is orphaned: it outlives the pw_buffer, its fds read -1, and its
- * final release only frees the wrapper.
+ * wrapper is orphaned: it outlives the pw_buffer, keeps its own duplicates
+ * of the plane fds (a frame still waiting on a fence may yet be published,
+ * and its fds must stay valid), and its final release closes those and
+ * frees the wrapper, never touching PipeWire.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <spa/buffer/buffer.h>
 
@@ -21,14 +25,24 @@ struct cap_buffer {
 	struct pw_buffer *pwb;    /* NULL once orphaned */
 	struct pw_stream *stream;
 	bool orphan;
+	int owned[LF_MAX_PLANES];  /* orphan's fd duplicates, -1 when unused */
+	int orig_fd[LF_MAX_PLANES];
 };
+
+static void cap_buffer_free(struct cap_buffer *cb)
+{
+	for (unsigned i = 0; i < LF_MAX_PLANES; i++)
+		if (cb->owned[i] >= 0)
+			close(cb->owned[i]);
+	free(cb);
+}
 
 static void cap_buffer_release(struct lf_buffer *b, void *data)
 {
 	struct cap_buffer *cb = (struct cap_buffer *)b;
 
 	if (cb->orphan) {
-		free(cb);
+		cap_buffer_free(cb);
 		return;
 	}
 	pw_stream_queue_buffer(cb->stream, cb->pwb);
@@ -63,7 +77,7 @@ void capture_buffer_add(struct lf_capture *c, struct pw_buffer *b)
 	cb->buf.release = cap_buffer_release;
 	cb->buf.priv = b;
 	for (unsigned i = 0; i < LF_MAX_PLANES; i++)
-		cb->buf.planes[i].fd = -1;
+		cb->buf.planes[i].fd = cb->owned[i] = -1;
 	switch (sb->n_datas ? sb->datas[0].type : SPA_ID_INVALID) {
 	case SPA_DATA_MemFd: cb->buf.type = LF_BUFFER_MEMFD; break;
 	case SPA_DATA_DmaBuf: cb->buf.type = LF_BUFFER_DMABUF; break;
@@ -84,14 +98,27 @@ static void orphan(struct cap_buffer *cb)
 	cb->pwb = NULL;
 	cb->stream = NULL;
 	if (cb->buf.refs == 0) {
-		free(cb);
+		cap_buffer_free(cb);
 		return;
 	}
-	/* The fds belong to PipeWire and close with the buffer: holders that
-	 * already passed them on keep their own duplicates. */
+	/* PipeWire closes its fds with the buffer: the holders' view must stay
+	 * valid, so switch the planes to our own duplicates (planes sharing an
+	 * fd share the duplicate). */
 	cb->orphan = true;
-	for (unsigned i = 0; i < LF_MAX_PLANES; i++)
-		cb->buf.planes[i].fd = -1;
+	for (unsigned i = 0; i < LF_MAX_PLANES; i++) {
+		int fd = cb->buf.planes[i].fd, dup = -1;
+
+		for (unsigned j = 0; j < i && fd >= 0; j++)
+			if (cb->buf.planes[j].fd >= 0 && cb->orig_fd[j] == fd)
+				dup = cb->buf.planes[j].fd;
+		cb->orig_fd[i] = fd;
+		if (fd >= 0 && dup < 0) {
+			dup = cb->owned[i] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+			if (dup < 0)
+				lf_warn("capture: cannot keep a removed buffer's fd: %m");
+		}
+		cb->buf.planes[i].fd = dup;
+	}
 }
 
 void capture_buffer_remove(struct lf_capture *c, struct pw_buffer *b)

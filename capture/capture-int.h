@@ -18,6 +18,9 @@
 
 #define FPS_RING 32
 
+#define BACKOFF_MIN_MS 100  /* first reconnect attempt after PipeWire went away */
+#define BACKOFF_MAX_MS 5000
+
 struct cap_buffer; /* buffers.c */
 
 struct lf_capture {
@@ -42,7 +45,8 @@ struct lf_capture {
 	struct spa_source *work;
 	uint32_t pending;
 	struct spa_source *retry;     /* reconnect backoff timer */
-	uint32_t backoff_ms;
+	uint32_t backoff_ms;          /* next PipeWire reconnect delay */
+	uint32_t stream_backoff_ms;   /* next stream re-creation delay after an error */
 	bool destroying;
 
 	enum lf_stream_state state;
@@ -70,6 +74,15 @@ struct lf_capture {
 /* capture.c */
 void capture_set_state(struct lf_capture *c, enum lf_stream_state st, const char *why);
 void capture_schedule(struct lf_capture *c, uint32_t work);
+
+/* reconnect.c */
+int capture_core_connect(struct lf_capture *c);
+void capture_core_teardown(struct lf_capture *c);
+void capture_retry_arm(struct lf_capture *c);
+/* The stream failed (e.g. "no node available"): recreate it later. */
+void capture_stream_retry_later(struct lf_capture *c);
+void capture_on_retry(void *data, uint64_t expirations);
+int capture_registry_rebind(struct lf_capture *c);
 
 /* stream.c */
 int capture_stream_create(struct lf_capture *c);

@@ -116,9 +116,11 @@ void lf_meta_update_cursor(struct lf_meta_state *m, struct spa_buffer *b)
 	if (!meta || meta->size < sizeof(*c) || !meta->data)
 		return;
 	c = meta->data;
-	m->cursor.present = true;
+	/* id 0: no new cursor data. The meta exists whenever we asked for
+	 * it, so only real data makes the cursor "present". */
 	if (!spa_meta_cursor_is_valid(c))
-		return; /* no new cursor data */
+		return;
+	m->cursor.present = true;
 	m->cursor.x = c->position.x;
 	m->cursor.y = c->position.y;
 	if (c->bitmap_offset)

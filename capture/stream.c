@@ -23,6 +23,7 @@ static void on_state_changed(void *data, enum pw_stream_state old, enum pw_strea
 		 pw_stream_state_as_string(state), error ? ": " : "", error ? error : "");
 	switch (state) {
 	case PW_STREAM_STATE_STREAMING:
+		c->stream_backoff_ms = BACKOFF_MIN_MS;
 		/* The owner dropped the format on pause (emitted_generation
 		 * was reset): the next frame announces it again. */
 		capture_set_state(c, LF_STREAM_STREAMING, "streaming");
@@ -31,10 +32,14 @@ static void on_state_changed(void *data, enum pw_stream_state old, enum pw_strea
 		capture_set_state(c, LF_STREAM_PAUSED, "paused");
 		break;
 	case PW_STREAM_STATE_ERROR:
-		lf_warn("capture: stream error: %s", error ? error : "unknown");
-		capture_set_state(c, LF_STREAM_NONE, "stream error");
-		/* A fresh stream is the only way out of the error state. */
-		capture_schedule(c, WORK_DESTROY | WORK_CREATE);
+		/* WirePlumber says "no node available" while no source exists. */
+		lf_log(c->stream_backoff_ms > BACKOFF_MIN_MS ? LOG_DEBUG : LOG_WARNING,
+		       "capture: stream error: %s; retrying", error ? error : "unknown");
+		capture_set_state(c, LF_STREAM_NONE, error ? error : "stream error");
+		/* A fresh stream is the only way out of the error state; later,
+		 * so a lasting error does not spin. */
+		capture_schedule(c, WORK_DESTROY);
+		capture_stream_retry_later(c);
 		break;
 	case PW_STREAM_STATE_UNCONNECTED:
 		capture_set_state(c, LF_STREAM_NONE, "unconnected");
@@ -124,19 +129,33 @@ static struct lf_buffer *copy_to_pool(struct lf_capture *c, struct pw_buffer *b)
 	}
 	if (lf_pool_get(&c->pool, &lb, &dst) < 0)
 		return NULL; /* every slot leased: drop this frame */
-	src = SPA_PTROFF(d->data, d->chunk->offset, const uint8_t);
 	for (uint32_t p = 0; p < fi->n_planes; p++) {
 		uint32_t doff, dst_stride, dsize, soff, sstride, ssize, rows;
+		/* Planes come packed in one data, or one data each. */
+		bool own = b->buffer->n_datas >= fi->n_planes;
+		struct spa_data *sd = own ? &b->buffer->datas[p] : d;
+		uint32_t given = sd->chunk->stride > 0 ? (uint32_t)sd->chunk->stride : 0;
 
 		if (!lf_format_plane_layout(fi, c->fmt.width, c->fmt.height, 0, p,
 					    &doff, &dst_stride, &dsize))
 			return NULL;
-		if (!lf_format_plane_layout(fi, c->fmt.width, c->fmt.height,
-					    d->chunk->stride > 0 ? (uint32_t)d->chunk->stride : 0,
-					    p, &soff, &sstride, &ssize))
+		if (own) {
+			soff = 0;
+			uint64_t need_src;
+
+			sstride = given ? given : dst_stride;
+			need_src = (uint64_t)sstride * (dsize / dst_stride);
+			if (sstride < dst_stride || need_src > UINT32_MAX)
+				return NULL;
+			ssize = (uint32_t)need_src;
+		} else if (!lf_format_plane_layout(fi, c->fmt.width, c->fmt.height, given, p,
+						   &soff, &sstride, &ssize)) {
 			return NULL;
-		if ((uint64_t)soff + ssize > d->chunk->size)
+		}
+		if (!sd->data || (uint64_t)soff + ssize > sd->chunk->size ||
+		    (sd->maxsize && (uint64_t)sd->chunk->offset + sd->chunk->size > sd->maxsize))
 			return NULL;
+		src = SPA_PTROFF(sd->data, sd->chunk->offset, const uint8_t);
 		rows = dsize / dst_stride;
 		if (sstride == dst_stride) {
 			memcpy(dst + doff, src + soff, dsize);
@@ -282,7 +301,10 @@ int capture_stream_create(struct lf_capture *c)
 		capture_stream_destroy(c);
 		return r;
 	}
-	capture_set_state(c, LF_STREAM_PAUSED, "connecting to source");
+	if (c->target)
+		capture_set_state(c, LF_STREAM_PAUSED, "connecting to source");
+	else
+		capture_set_state(c, LF_STREAM_NONE, "waiting for a source");
 	return 0;
 }
 

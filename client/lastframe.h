@@ -125,8 +125,11 @@ struct lastframe_stats {
 	double fps;
 };
 
-/* Connect and do the handshake. opts may be NULL. -ENOENT/-ECONNREFUSED: no daemon. */
+/* Connect and do the handshake (waits up to 5 s for the daemon's answer).
+ * opts may be NULL. -ENOENT/-ECONNREFUSED: no daemon; -EBUSY: too many
+ * clients; -EACCES: the daemon refuses this user; -EINVAL: max_held > 3. */
 int lastframe_connect(const struct lastframe_options *opts, struct lastframe **out);
+/* Says BYE and frees everything, frames still held included. */
 void lastframe_disconnect(struct lastframe *lf);
 
 /* For event loops: poll for POLLIN, then call lastframe_dispatch(). */
@@ -139,15 +142,25 @@ int lastframe_get_stream_info(struct lastframe *lf, struct lastframe_stream_info
 /* Wait until a format arrives (or timeout_ms, -1 forever). */
 int lastframe_wait_stream_info(struct lastframe *lf, int timeout_ms, struct lastframe_stream_info *info);
 
-/* The next frame. timeout_ms: 0 non-blocking (-EAGAIN), -1 forever,
- * else -ETIMEDOUT. -EPIPE: the daemon went away. */
+/* The next frame (frames come in the order received). timeout_ms: 0
+ * non-blocking (-EAGAIN), -1 forever, else -ETIMEDOUT. -EPIPE: the daemon
+ * said goodbye (shutdown); -ECONNRESET: it closed without a word; -EPROTO:
+ * it sent something malformed; or the errno of an ERROR it sent (e.g.
+ * -ETIMEDOUT when a frame was held past the lease timeout). These are final:
+ * every later call returns the same. */
 int lastframe_next_frame(struct lastframe *lf, int timeout_ms, struct lastframe_frame **out);
-/* Map a plane read-only; for dmabufs the read is bracketed with
- * DMA_BUF_IOCTL_SYNC (START on map, END on unmap). Mappings are cached per buffer. */
+/* Map a plane read-only; *data points at the plane's offset, *size is its
+ * readable size. For dmabufs the read is bracketed with DMA_BUF_IOCTL_SYNC
+ * (START on map, END on unmap or release). Mappings are cached per buffer:
+ * later frames of the same buffer map for free. With FENCE_PENDING, wait on
+ * f->fences[] (poll POLLIN) before reading. -EBADMSG: the buffer is smaller
+ * than announced. -EINVAL: a frame this connection did not hand out. */
 int lastframe_frame_map(struct lastframe *lf, struct lastframe_frame *f, unsigned plane,
 			const void **data, size_t *size);
 int lastframe_frame_unmap(struct lastframe *lf, struct lastframe_frame *f, unsigned plane);
-/* Give the frame back to the daemon. f is freed. */
+/* Give the frame back to the daemon. f is freed (also when the connection is
+ * gone, which is then returned). Frames of an older generation are released
+ * the same way. */
 int lastframe_frame_release(struct lastframe *lf, struct lastframe_frame *f);
 
 /* Tell the daemon this (format, modifier) cannot be imported here. */

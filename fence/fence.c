@@ -240,8 +240,10 @@ static int export_fences(struct lf_fence_waiter *w, struct lf_frame *f)
 	struct lf_buffer *b = f->buf;
 	uint32_t n = 0;
 
+	/* Not -EINVAL: that would read as "no fence support" and turn
+	 * waiting off; a malformed frame is only dropped. */
 	if (b->n_planes == 0 || b->n_planes > LF_MAX_PLANES)
-		return -EINVAL;
+		return -EPROTO;
 	for (uint32_t i = 0; i < b->n_planes; i++) {
 		int fd = b->planes[i].fd, s;
 		bool seen = false;

@@ -24,12 +24,15 @@ struct lf_fence_options {
 
 struct lf_fence_stats {
 	uint64_t waited;          /* frames that had to wait */
-	uint64_t already_signalled;
-	uint64_t timeouts;
-	uint64_t superseded;
-	uint64_t errors;
+	uint64_t already_signalled; /* fences signalled on arrival: handed on at once */
+	uint64_t timeouts;        /* dropped (or published flagged) after timeout_ms */
+	uint64_t superseded;      /* pending frames dropped for a newer ready one */
+	uint64_t errors;          /* export failed (EBADF, ...) or a sync_file in error: dropped */
+	/* Submit → hand-on time over the last 256 fenced frames (already
+	 * signalled ones count their export+poll time). */
 	uint64_t wait_p50_ns, wait_p99_ns;
-	bool disabled;            /* kernel/driver cannot export sync files */
+	bool disabled;            /* this stream's buffers can't export sync files
+				   * (memfd labelled dmabuf, kernel < 6.0): frames pass unfenced */
 };
 
 struct lf_fence_events {

@@ -98,6 +98,19 @@ struct lf_server {
 	uint8_t tx[sizeof(struct lf_msg_frame) + LF_PROTO_MAX_DAMAGE * sizeof(struct lf_wire_rect)];
 };
 
+static inline void lf_srv_hdr_init(struct lf_msg_hdr *h, uint16_t type, uint32_t length)
+{
+	h->type = type;
+	h->flags = 0;
+	h->length = length;
+}
+
+/* server-send.c: 0, -EAGAIN (socket full) or another -errno; never blocks. */
+int lf_srv_send_packet(int fd, const struct iovec *iov, int n_iov, const int *fds, unsigned n_fds);
+int lf_srv_send_simple(int fd, const void *msg, size_t len);
+int lf_srv_send_error_fd(int fd, int code, const char *text);
+void lf_srv_drain_fd(int fd);
+
 /* server-socket.c */
 int lf_ipc_socket_listen(const char *path, int *out_fd, struct stat *st);
 void lf_ipc_socket_remove(const char *path, dev_t dev, ino_t ino);
@@ -109,11 +122,10 @@ void lf_srv_client_destroy(struct srv_client *c);
 int lf_srv_client_fail(struct srv_client *c, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int lf_srv_client_send_format(struct srv_client *c);
-/* Offer f (publication index idx) if the client wants it and has a credit. */
+/* server-send.c: offer f (publication index idx) if the client wants it and
+ * has a credit. */
 int lf_srv_client_offer(struct srv_client *c, const struct lf_frame *f, uint64_t idx, bool early);
 void lf_srv_client_send_bye(struct srv_client *c, uint32_t reason);
-int lf_srv_send_error_fd(int fd, int code, const char *text);
-void lf_srv_drain_fd(int fd);
 
 /* server.c */
 const struct srv_buf *lf_srv_buf_get(struct lf_server *s, const struct lf_buffer *b);

@@ -214,9 +214,11 @@ const struct srv_buf *lf_srv_buf_get(struct lf_server *s, const struct lf_buffer
 
 static void drop_latest(struct lf_server *s)
 {
-	lf_frame_free(s->latest);
+	struct lf_frame *old = s->latest;
+
 	s->latest = NULL;
 	s->latest_idx = 0;
+	lf_frame_free(old);
 }
 
 int lf_server_new(struct pw_loop *loop, const struct lf_server_options *opts,
@@ -430,6 +432,7 @@ static bool frame_usable(struct lf_server *s, const struct lf_frame *f)
 void lf_server_publish(struct lf_server *s, struct lf_frame *f)
 {
 	struct srv_client *c, *t;
+	struct lf_frame *old;
 	uint64_t idx;
 
 	if (!s || !f) {
@@ -442,10 +445,12 @@ void lf_server_publish(struct lf_server *s, struct lf_frame *f)
 	}
 	idx = frame_index(s, f);
 	cursor_update(s, f);
-	/* The older frame's buffer returns to PipeWire unless a client holds it. */
-	drop_latest(s);
+	old = s->latest;
 	s->latest = f;
 	s->latest_idx = idx;
+	/* The older frame's buffer returns to PipeWire unless a client holds it
+	 * (freed after the swap: the release callback may reach back into us). */
+	lf_frame_free(old);
 	s->frames_published++;
 	spa_list_for_each_safe(c, t, &s->clients, link)
 		lf_srv_client_offer(c, f, idx, false);

@@ -119,13 +119,40 @@ static int convert_rows(void *data, uint32_t y, uint32_t n, uint8_t *out, size_t
 			  &band, j->channels, out, stride);
 }
 
-static int save_frame(struct lastframe *lf, struct lastframe_frame *f, const char *path,
+/* PNG: convert to memory, give the frame back, then compress. Compression is
+ * slow (tens of ms at 1080p, far more at 4K on a busy machine) and a lease
+ * held past the daemon's lease timeout gets us disconnected and the buffer
+ * recycled under our feet. */
+static int save_png(struct lastframe *lf, struct lastframe_frame **fp, struct convert_job *job,
+		    const char *path, const char **what)
+{
+	struct lf_image img;
+	int r;
+
+	*what = "convert";
+	r = lf_image_alloc(&img, LF_IMAGE_PNG, job->rg.width, job->rg.height, job->channels);
+	if (r < 0)
+		return r;
+	r = convert_rows(job, 0, job->rg.height, img.pixels, img.stride);
+	for (unsigned i = 0; i < (*fp)->n_planes; i++)
+		lastframe_frame_unmap(lf, *fp, i);
+	lastframe_frame_release(lf, *fp);
+	*fp = NULL;
+	if (r == 0)
+		r = lf_image_write(&img, path, what);
+	lf_image_free(&img);
+	return r;
+}
+
+static int save_frame(struct lastframe *lf, struct lastframe_frame **fp, const char *path,
 		      enum lf_image_type type, struct lf_region *rg)
 {
+	struct lastframe_frame *f = *fp;
 	struct convert_job job = { .f = f };
+	struct lastframe_frame copy = *f;
 	struct lf_image_desc desc;
 	unsigned mapped = 0;
-	const char *what;
+	const char *what = "convert";
 	char fourcc[5];
 	int r;
 
@@ -153,10 +180,17 @@ static int save_frame(struct lastframe *lf, struct lastframe_frame *f, const cha
 		job.planes[mapped] = (struct lf_src_plane){ data, size, f->planes[mapped].stride };
 	}
 	job.channels = type == LF_IMAGE_PNG && lf_convert_has_alpha(f->drm_format) ? 4 : 3;
-	desc = (struct lf_image_desc){ type, rg->width, rg->height, job.channels };
-	r = lf_image_write_rows(&desc, convert_rows, &job, path, &what);
+	if (type == LF_IMAGE_PNG) {
+		job.f = &copy; /* save_png releases the frame */
+		mapped = 0;
+		r = save_png(lf, fp, &job, path, &what);
+	} else {
+		/* PPM is cheap: convert and write in one pass, a band at a time. */
+		desc = (struct lf_image_desc){ type, rg->width, rg->height, job.channels };
+		r = lf_image_write_rows(&desc, convert_rows, &job, path, &what);
+	}
 	if (r == -EBADMSG || r == -ENOTSUP)
-		lf_cli_error("cannot convert the %ux%u %s frame: %s", f->width, f->height, fourcc,
+		lf_cli_error("cannot convert the %ux%u %s frame: %s", copy.width, copy.height, fourcc,
 			     r == -EBADMSG ? "buffer smaller than the picture" : strerror(-r));
 	else if (r < 0)
 		lf_cli_error("cannot %s %s: %s", what, path, strerror(-r));
@@ -173,7 +207,7 @@ static int run_grab(struct lf_cli *cli, int argc, char **argv)
 		LF_CLI_COMMON_OPTS,
 		{ 0 },
 	};
-	struct lastframe_frame *f = NULL;
+	struct lastframe_frame *f = NULL, copy;
 	struct lastframe *lf = NULL;
 	enum lf_image_type type;
 	struct lf_region rg;
@@ -206,10 +240,11 @@ static int run_grab(struct lf_cli *cli, int argc, char **argv)
 		lf_cli_explain_no_frame(lf, cli, r);
 		goto out;
 	}
-	r = save_frame(lf, f, path, type, &rg);
+	copy = *f;
+	r = save_frame(lf, &f, path, type, &rg);
 	if (r == 0 && json)
-		print_json(lf, path, f, &rg);
-	if (r == 0 && (f->flags & LASTFRAME_FRAME_FENCE_TIMEOUT))
+		print_json(lf, path, &copy, &rg);
+	if (r == 0 && (copy.flags & LASTFRAME_FRAME_FENCE_TIMEOUT))
 		lf_cli_error("warning: the producer's GPU fence timed out: the image may be incomplete");
 out:
 	if (f)

@@ -166,6 +166,25 @@ out:
 	return r;
 }
 
+/*
+ * Puts tmp in place of path, atomically. Over an existing regular file a
+ * plain rename() makes ext4 (auto_da_alloc) flush the new file's data before
+ * it returns: 5-10 ms for a 1080p grab, most of the time budget. Swapping
+ * the two names (RENAME_EXCHANGE) is just as atomic for readers and skips
+ * that flush; the old content, now under the temporary name, is unlinked.
+ */
+static int replace_file(const char *tmp, const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) == 0) {
+		unlink(tmp); /* the old picture; failing leaves a stray hidden file only */
+		return 0;
+	}
+	return rename(tmp, path) < 0 ? -errno : 0;
+}
+
 int lf_image_write_rows(const struct lf_image_desc *d, lf_image_rows_fn rows, void *data,
 			const char *path, const char **what)
 {
@@ -222,11 +241,9 @@ int lf_image_write_rows(const struct lf_image_desc *d, lf_image_rows_fn rows, vo
 	if (r < 0)
 		goto fail;
 	*what = "rename";
-	if (rename(tmp, path) < 0) {
-		r = -errno;
+	r = replace_file(tmp, path);
+	if (r < 0)
 		goto fail;
-	}
-	r = 0;
 	goto out;
 fail:
 	if (fd >= 0)

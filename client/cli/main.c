@@ -142,6 +142,10 @@ int main(int argc, char **argv)
 	resolve_socket(&cli);
 	argc -= optind;
 	argv += optind;
+	/* getopt_long names argv[0] in its messages: "lastframe grab: …". */
+	static char prog[64];
+	snprintf(prog, sizeof(prog), "lastframe %s", cmd->name);
+	argv[0] = prog;
 	optind = 0; /* a fresh getopt scan for the command */
 	return cmd->run(&cli, argc, argv);
 }

@@ -25,7 +25,7 @@ check() # KIND CODE
 	lf_log "$1: $(printf '%s' "$out" | tr '\n' ' ')"
 }
 errors=0
-for round in 1 2 3; do
+for _ in 1 2 3; do
 	check garbage $EBADMSG
 	check short $EBADMSG
 	check truncated-hello $EBADMSG

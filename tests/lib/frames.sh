@@ -48,8 +48,12 @@ lf_grab()
 
 lf_grab_verify()
 {
-	local file=$1 size=${2:-}
-	lf_grab "$file" >/dev/null 2>&1 || { LF_VERIFY="grab failed"; LF_COUNTER=""; return 1; }
+	local file=$1 size=${2:-} err
+	if ! err=$(lf_grab "$file" 2>&1 >/dev/null); then
+		LF_VERIFY="grab failed: ${err//$'\n'/ }"
+		LF_COUNTER=""
+		return 1
+	fi
 	lf_verify "$file" "$size"
 }
 

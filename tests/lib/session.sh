@@ -22,6 +22,8 @@
 #   lf_try_for TIMEOUT_S CMD...   the same, but returns 1 instead of failing the test
 #   lf_node_exists NAME           a node with node.name NAME is in the graph
 #   lf_fd_count PID               number of open fds of PID
+#   lf_on_exit CMD...             run CMD at teardown, before the processes stop
+#                                 (do not set your own EXIT trap: it replaces ours)
 #   lf_fail MSG / lf_skip REASON / lf_log MSG
 #
 # Works under `set -euo pipefail` and without it. Sessions share nothing, so
@@ -46,6 +48,7 @@ LF_TESTSRC_LOG=""
 LF_DAEMON_PID=""
 LF_SKIP_REASON=""
 LF_FAIL_MSG=""
+LF_EXIT_HOOKS=() # lf_on_exit commands, as strings
 LF_PIDS=()       # tracked background PIDs, in start order
 LF_PID_NAMES=()  # their log names, same index
 
@@ -121,6 +124,9 @@ lf__teardown()
 	local rc=$1 i pid f
 	trap - EXIT INT TERM
 	set +e
+	for ((i = ${#LF_EXIT_HOOKS[@]} - 1; i >= 0; i--)); do
+		eval "${LF_EXIT_HOOKS[i]}"
+	done
 	# Reverse start order: clients and producers first, wireplumber,
 	# pipewire, dbus last.
 	for ((i = ${#LF_PIDS[@]} - 1; i >= 0; i--)); do
@@ -147,6 +153,14 @@ lf__teardown()
 	fi
 	[ "$rc" -ne 77 ] || [ -z "$LF_SKIP_REASON" ] || printf '%s\n' "$LF_SKIP_REASON"
 	exit "$rc"
+}
+
+# lf_on_exit CMD...: run at teardown (last registered runs first).
+lf_on_exit()
+{
+	local q
+	printf -v q '%q ' "$@"
+	LF_EXIT_HOOKS+=("$q")
 }
 
 # lf_bg NAME CMD...: start CMD in the background, tracked for teardown.

@@ -88,6 +88,11 @@ START_TEST(cursor_state)
 
 	ck_assert_int_eq(lf_meta_init(&m), 0);
 	fake_init(&f);
+	/* A Cursor meta that was never filled (id 0) is no cursor. */
+	lf_meta_update_cursor(&m, &f.b);
+	memset(&fr, 0, sizeof(fr));
+	lf_meta_fill_frame(&m, &f.b, &fr);
+	ck_assert(!(fr.flags & LF_FRAME_FLAG_CURSOR));
 	/* RGBA red, opaque: ARGB8888 in memory is B G R A. */
 	fake_cursor(&f, 10, 20, 8, 8, 0xff0000ffu);
 	lf_meta_update_cursor(&m, &f.b);

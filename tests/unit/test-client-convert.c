@@ -9,7 +9,7 @@
 /* The CLI's conversion is not in a library: test its source directly. */
 #include "client/cli/convert.c"
 
-#define W 7  /* odd on purpose: no accidental 2- or 4-pixel alignment */
+#define W 37 /* odd on purpose, and wide enough for several vector steps per row */
 #define H 5
 
 static uint8_t px_r(uint32_t x, uint32_t y) { return (uint8_t)(x * 31 + y * 7 + 1); }

@@ -181,6 +181,20 @@ START_TEST(test_replace_existing)
 	ck_assert_int_eq(lf_image_write(&img, path, &what), 0);
 	data = read_file(path, &len);
 	ck_assert_uint_eq(len, strlen("P6\n2 2\n255\n") + 12);
+	ck_assert_int_eq(count_entries(), 1); /* the old content is gone, not left aside */
+	/* A symlink in the way is replaced, its target left alone. */
+	char target[600], link[600];
+	snprintf(target, sizeof(target), "%s/target", dir);
+	snprintf(link, sizeof(link), "%s/link.ppm", dir);
+	f = fopen(target, "w");
+	fputs("keep", f);
+	fclose(f);
+	ck_assert_int_eq(symlink(target, link), 0);
+	ck_assert_int_eq(lf_image_write(&img, link, &what), 0);
+	free(data);
+	data = read_file(target, &len);
+	ck_assert_uint_eq(len, 4);
+	ck_assert_int_eq(count_entries(), 3);
 	free(data);
 	lf_image_free(&img);
 }

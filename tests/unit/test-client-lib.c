@@ -295,6 +295,73 @@ START_TEST(test_generation_change_while_held)
 }
 END_TEST
 
+/* An early frame: fence fds, damage and a cursor bitmap come through, and
+ * the fences are closed on release. */
+START_TEST(test_fences_damage_cursor)
+{
+	struct lastframe_options o = { .socket_path = path,
+				       .flags = LASTFRAME_EARLY_FENCES | LASTFRAME_CURSOR_BITMAP };
+	struct lastframe_frame *f;
+	struct lastframe *lf;
+	int fds_before = count_fds();
+	pid_t pid = peer_start();
+
+	if (pid == 0) {
+		struct lf_msg_hello hello;
+		struct lf_msg_welcome w = { { LF_MSG_WELCOME, 0, sizeof(w) }, 1,
+					    LF_CAP_EARLY_FENCES | LF_CAP_CURSOR_BITMAP, 1, 1000 };
+		int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		EXPECT(peer_recv(c, &hello, sizeof(hello)) == LF_MSG_HELLO);
+		EXPECT(hello.caps == (LF_CAP_EARLY_FENCES | LF_CAP_CURSOR_BITMAP));
+		peer_send(c, &w, sizeof(w), NULL, 0);
+		peer_format(c, 1, 4, 2);
+		peer_add_buffer(c, 1, 0, 16, 32, 9);
+		struct {
+			struct lf_msg_frame f;
+			struct lf_wire_rect dmg[2];
+			uint32_t cursor[4];
+		} m = { { { LF_MSG_FRAME, 0, sizeof(m) }, 1, 0, 5 } };
+		m.f.flags = LF_FRAME_F_FENCE_PENDING | LF_FRAME_F_DAMAGE | LF_FRAME_F_CURSOR |
+			    LF_FRAME_F_CURSOR_BITMAP | LF_FRAME_F_CROP;
+		m.f.crop = (struct lf_wire_rect){ 1, 0, 2, 2 };
+		m.f.cursor_x = 3;
+		m.f.hotspot_y = 1;
+		m.f.cursor_width = m.f.cursor_height = 2;
+		m.f.n_damage = 2;
+		m.f.n_fences = 1;
+		m.dmg[1] = (struct lf_wire_rect){ 1, 1, 2, 1 };
+		m.cursor[3] = 0xff00ff00;
+		int fence = memfd_create("fence", MFD_CLOEXEC);
+		peer_send(c, &m, sizeof(m), &fence, 1);
+		close(fence);
+		peer_expect_release(c, 1, 0, 5);
+		peer_expect_bye_or_eof(c);
+		_exit(0);
+	}
+	ck_assert_int_eq(lastframe_connect(&o, &lf), 0);
+	ck_assert_int_eq(lastframe_next_frame(lf, 2000, &f), 0);
+	ck_assert_uint_eq(f->n_fences, 1);
+	ck_assert_int_ge(f->fences[0], 0);
+	ck_assert_int_eq(f->fences[1], -1);
+	ck_assert(f->flags & LASTFRAME_FRAME_FENCE_PENDING);
+	ck_assert_uint_eq(f->n_damage, 2);
+	ck_assert_int_eq(f->damage[1].x, 1);
+	ck_assert_uint_eq(f->damage[1].width, 2);
+	ck_assert_int_eq(f->crop.x, 1);
+	ck_assert_int_eq(f->cursor_x, 3);
+	ck_assert_int_eq(f->hotspot_y, 1);
+	ck_assert_ptr_nonnull(f->cursor_bitmap);
+	ck_assert_uint_eq(f->cursor_bitmap[12], 0x00);
+	ck_assert_uint_eq(f->cursor_bitmap[13], 0xff);
+	ck_assert_int_eq(count_fds(), fds_before + 3); /* socket, buffer, fence */
+	ck_assert_int_eq(lastframe_frame_release(lf, f), 0);
+	ck_assert_int_eq(count_fds(), fds_before + 2);
+	lastframe_disconnect(lf);
+	peer_wait(pid);
+	ck_assert_int_eq(count_fds(), fds_before);
+}
+END_TEST
+
 START_TEST(test_refused_before_hello)
 {
 	struct lastframe_options o = { .socket_path = path };
@@ -488,6 +555,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_frames_and_map_cache);
 	tcase_add_test(tc, test_generation_change_while_held);
+	tcase_add_test(tc, test_fences_damage_cursor);
 	tcase_add_test(tc, test_refused_before_hello);
 	tcase_add_test(tc, test_bye_and_eof);
 	tcase_add_test(tc, test_unknown_messages);

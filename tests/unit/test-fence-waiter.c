@@ -548,6 +548,23 @@ START_TEST(real_ioctl_bad_fd)
 }
 END_TEST
 
+START_TEST(malformed_frame_is_an_error_not_unsupported)
+{
+	struct lf_buffer *b = buf_new(LF_BUFFER_DMABUF, 3, -2);
+
+	b->n_planes = 0;
+	submit(b, 1);
+	b->n_planes = LF_MAX_PLANES + 1;
+	submit(b, 2);
+	ck_assert_int_eq(sink.n_ready, 0);
+	ck_assert_uint_eq(stats().errors, 2);
+	ck_assert(!stats().disabled);
+	ck_assert_int_eq(mock.calls, 0);
+	ck_assert_int_eq(released, 2);
+	free(b);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fence-waiter");
@@ -575,6 +592,7 @@ int main(void)
 	tcase_add_test(tc, no_wait_hands_on_at_once);
 	tcase_add_test(tc, real_ioctl_memfd_disables);
 	tcase_add_test(tc, real_ioctl_bad_fd);
+	tcase_add_test(tc, malformed_frame_is_an_error_not_unsupported);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

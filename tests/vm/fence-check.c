@@ -17,7 +17,8 @@
  * read again: if the pixels changed, the client was shown unfinished content
  * ("stale"). That is what --expect-stale (the negative control) looks for.
  *
- * Usage: fence-check [--frames N] [--wait-ms MS] [--early] [--expect-stale]
+ * Usage: fence-check [--frames N] [--wait-ms MS] [--early]
+ *                    [--expect-stale | --expect-timeout-flag]
  * Prints a JSON summary. Exit 0: N frames, all good (or, with --expect-stale,
  * at least one stale one: the negative control); 1 otherwise; 77 no dmabufs.
  */
@@ -121,7 +122,12 @@ static int check_frame(struct tally *t, const struct lastframe_frame *f, uint8_t
 	}
 	read_pattern(f, (const uint8_t *)map + p->offset, off, rgb, &res);
 	fin = res;
-	if (!signalled) {
+	if (!signalled && (f->flags & LASTFRAME_FRAME_FENCE_TIMEOUT)) {
+		/* Published on timeout (lastframed --fence-timeout-publish): known
+		 * unfinished, and its fence may only signal once we let go. */
+		t->unsignalled++;
+		bad = true;
+	} else if (!signalled) {
 		t->unsignalled++;
 		note_bad(t, f, "write fence still pending when the frame arrived");
 		bad = true;
@@ -159,12 +165,14 @@ static int check_frame(struct tally *t, const struct lastframe_frame *f, uint8_t
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: fence-check [--frames N] [--wait-ms MS] [--early] [--expect-stale]\n"
+		"Usage: fence-check [--frames N] [--wait-ms MS] [--early]\n"
+		"                   [--expect-stale | --expect-timeout-flag]\n"
 		"Receive N frames (default 300) from lastframed and check each was\n"
 		"finished (fence signalled, complete pattern, newer counter) on arrival.\n"
 		"  --wait-ms MS     longest wait for one frame (default 10000)\n"
 		"  --early          ask for frames before their fence signals (with sync_files)\n"
 		"                   and wait on those sync_files before reading\n"
+		"  --expect-timeout-flag  succeed if N frames came, all flagged FENCE_TIMEOUT\n"
 		"  --expect-stale   negative control: succeed only if a frame arrived with\n"
 		"                   pixels that were not yet its final ones\n");
 }
@@ -176,6 +184,7 @@ int main(int argc, char **argv)
 		{ "wait-ms", required_argument, NULL, 'w' },
 		{ "expect-stale", no_argument, NULL, 's' },
 		{ "early", no_argument, NULL, 'e' },
+		{ "expect-timeout-flag", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -184,16 +193,17 @@ int main(int argc, char **argv)
 	struct tally t = { 0 };
 	uint64_t want = 300;
 	int wait_ms = 10000, c, r, ret = 1;
-	bool expect_stale = false;
+	bool expect_stale = false, expect_timeout = false;
 	uint8_t *rgb = NULL;
 	size_t rgb_size = 0;
 
-	while ((c = getopt_long(argc, argv, "n:w:seh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:w:seTh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': want = strtoull(optarg, NULL, 10); break;
 		case 'w': wait_ms = atoi(optarg); break;
 		case 's': expect_stale = true; break;
 		case 'e': lo.flags |= LASTFRAME_EARLY_FENCES; break;
+		case 'T': expect_timeout = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -238,6 +248,8 @@ int main(int argc, char **argv)
 	       (unsigned long long)t.early_bad, t.last_counter, t.first_bad);
 	if (expect_stale)
 		ret = t.stale > 0 ? 0 : 1;
+	else if (expect_timeout)
+		ret = t.frames >= want && t.timeout_flagged == t.frames ? 0 : 1;
 	else
 		ret = t.frames >= want && t.good == t.frames && t.early_bad == 0 ? 0 : 1;
 out:

@@ -10,6 +10,8 @@
 #     and, after waiting on them, final pixels.
 #  2. A fence that does not signal (producer frozen with SIGSTOP while its
 #     frame's fence is pending) takes the timeout path; later frames flow.
+#  2b. Fences that never signal: no frame reaches a client (timeouts
+#     counted); with --fence-timeout-publish they do, flagged FENCE_TIMEOUT.
 #  3. Negative control: lastframed --no-fence-wait does hand out unfinished
 #     frames, so checks 1-2 can fail.
 #  4. --fence-delay-ms 0 (signalled before queueing): the frames are counted
@@ -31,6 +33,11 @@ RATE=${LF_VM_FENCE_RATE:-60}
 FRAMES=${LF_VM_FENCE_FRAMES:-300}
 CHECK=$LF_BUILD/vm/bin/fence-check
 RESULTS=${LF_VM_OUT:-}
+
+# The VM has no GPU driver: Mesa's EGL would only load llvmpipe (~3 s per
+# daemon start under TCG) to report no dmabuf modifiers, and the daemon then
+# offers its defaults anyway. Give EGL no vendor so that answer comes at once.
+export __EGL_VENDOR_LIBRARY_FILENAMES=/nonexistent/egl_vendor.json
 
 lf_session_start
 
@@ -80,6 +87,25 @@ st2=$(stats)
 lf_log "2. timeouts $t0 -> $t1; after: $res2"
 daemon_stop
 
+# --- 2b. fences that never signal: nothing unfinished reaches a client ------
+lf_testsrc_start fsrcnever --vgem --size "$SIZE" --rate "$RATE" --fence-delay-ms never
+SRCN=$LF_TESTSRC_PID
+lf_daemon_start --target fsrcnever --fence-timeout-ms 50
+lf_wait_for 30 is_streaming
+resN=$("$CHECK" --frames 1 --wait-ms 1500) && lf_fail "a frame whose fence never signalled reached the client: $resN"
+stN=$(stats)
+lf_log "2b. never: $resN; stats: $stN"
+[ "$(json_get "$resN" frames)" = 0 ] || lf_fail "frames reached the client: $resN"
+[ "$(json_get "$stN" fence_timeouts)" -gt 0 ] || lf_fail "no timeouts counted with never-signalled fences: $stN"
+daemon_stop
+# ... unless asked to publish them, flagged FENCE_TIMEOUT.
+lf_daemon_start --target fsrcnever --fence-timeout-ms 50 --fence-timeout-publish
+lf_wait_for 30 is_streaming
+resP=$("$CHECK" --frames 5 --expect-timeout-flag) || lf_fail "--fence-timeout-publish: frames missing or not flagged FENCE_TIMEOUT: $resP"
+lf_log "2b. --fence-timeout-publish: $resP"
+daemon_stop
+lf_stop "$SRCN"
+
 # --- 3. negative control: no fence waiting ---------------------------------
 lf_daemon_start --target fsrc30 --no-fence-wait
 lf_wait_for 30 is_streaming
@@ -111,9 +137,10 @@ fi
 echo "fence e2e: $FRAMES frames with 30 ms fences all final; waited=$waited," \
   "p50 $(ms "$(json_get "$st1" fence_wait_p50_ns)") ms, p99 $(ms "$(json_get "$st1" fence_wait_p99_ns)") ms;" \
   "early client: $(json_get "$resE" early) early frames, all final after waiting on their sync_files;" \
-  "timeouts $t0 -> $t1 and frames flowed after; negative control saw stale frames;" \
+  "timeouts $t0 -> $t1 and frames flowed after;" \
+  "never-signalled: no frame delivered, $(json_get "$stN" fence_timeouts) timeouts; published flagged with --fence-timeout-publish; negative control saw stale frames;" \
   "already signalled: $already, p50 $(ms "$p50_4") ms"
 if [ -n "$RESULTS" ] && [ -d "$RESULTS" ]; then
-  printf '{"delay30":{"check":%s,"stats":%s},"early":%s,"timeout":{"before":%s,"after":%s,"check":%s},"no_wait":%s,"delay0":{"check":%s,"stats":%s}}\n' \
-    "$res1" "$st1" "$resE" "$t0" "$t1" "$res2" "$res3" "$res4" "$st4" > "$RESULTS/fence-e2e.json"
+  printf '{"delay30":{"check":%s,"stats":%s},"early":%s,"timeout":{"before":%s,"after":%s,"check":%s},"never":{"check":%s,"stats":%s,"publish":%s},"no_wait":%s,"delay0":{"check":%s,"stats":%s}}\n' \
+    "$res1" "$st1" "$resE" "$t0" "$t1" "$res2" "$resN" "$stN" "$resP" "$res3" "$res4" "$st4" > "$RESULTS/fence-e2e.json"
 fi
