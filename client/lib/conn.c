@@ -48,22 +48,21 @@ int lf_client_wait(struct lastframe *lf, int timeout_ms,
 	int r;
 
 	for (;;) {
-		/* Drain what is already there before deciding to sleep. */
-		while ((r = lf_client_read_one(lf, NULL)) > 0) {
+		/* What already arrived counts even when the connection has died
+		 * since: frames received before a BYE are still good. */
+		if (cond(lf, data))
+			return 0;
+		r = lf_client_read_one(lf, NULL);
+		if (r > 0) {
 			if (lf->pending_error) {
 				r = lf->pending_error;
 				lf->pending_error = 0;
 				return r;
 			}
-			if (cond(lf, data))
-				return 0;
+			continue;
 		}
 		if (r < 0)
 			return r;
-		if (cond(lf, data))
-			return 0;
-		if (lf->dead)
-			return lf->dead;
 
 		int wait_ms = -1;
 		if (timeout_ms == 0)

@@ -6,8 +6,8 @@
 #  1. --fence-delay-ms 30: over >= 300 frames no client gets a frame before
 #     its fence signalled (fence-check: fence state on arrival, full pattern,
 #     newer counter, on every frame); `lastframe stats` counts them as waited.
-#  1b. A client asking for early fences gets frames with their sync_files
-#     and, after waiting on them, final pixels.
+#  1b. Meanwhile a second client, asking for early fences, gets frames with
+#     their sync_files and, after waiting on them, final pixels.
 #  2. A fence that does not signal (producer frozen with SIGSTOP while its
 #     frame's fence is pending) takes the timeout path; later frames flow.
 #  2b. Fences that never signal: no frame reaches a client (timeouts
@@ -58,16 +58,20 @@ lf_wait_for 30 is_streaming
 info=$("$LF_BUILD/lastframe" --timeout 5 info --json)
 lf_log "info: $info"
 [ "$(json_get "$info" buffer_type)" = dmabuf ] || lf_fail "stream is not dmabuf: $info"
+# Two clients at once: a plain one, and one with early fences (1b) that
+# waits on the daemon's sync_files itself.
+"$CHECK" --early --frames 60 > "$LF_TEST_DIR/early.json" 2>&1 &
+early_pid=$!
 res1=$("$CHECK" --frames "$FRAMES") || lf_fail "frames reached the client before their fence signalled: $res1"
 st1=$(stats)
+wait "$early_pid" || lf_fail "early-fence client saw bad frames: $(cat "$LF_TEST_DIR/early.json")"
+resE=$(tail -n1 "$LF_TEST_DIR/early.json")
 lf_log "1. fence-check: $res1"
 lf_log "1. stats: $st1"
 [ "$(json_get "$st1" fence_disabled)" = false ] || lf_fail "fence waiting disabled: $st1"
 waited=$(json_get "$st1" fence_waited)
 [ "$waited" -ge "$FRAMES" ] || lf_fail "only $waited frames counted as waited (want >= $FRAMES): $st1"
 
-# --- 1b. early publish: clients that wait on the sync_files themselves -------
-resE=$("$CHECK" --early --frames 60) || lf_fail "early-fence client saw bad frames: $resE"
 lf_log "1b. --early: $resE"
 [ "$(json_get "$resE" early)" -gt 0 ] || lf_fail "no frame came early with its sync_files: $resE"
 
