@@ -40,6 +40,7 @@ struct lf_config {
 	enum lf_cursor_mode cursor;
 	char socket_path[LF_CONFIG_STR];  /* "" = $LASTFRAME_SOCKET or $XDG_RUNTIME_DIR/lastframe/socket */
 	bool shm_only;
+	char modifiers[LF_CONFIG_STR];    /* "" = ask EGL; else a list for capture/ (lf_modifiers_parse) */
 	int log_level;                    /* syslog priority */
 	bool log_level_given;             /* by a flag or the file: wins over $LASTFRAME_LOG_LEVEL */
 	uint32_t fence_timeout_ms;
@@ -56,6 +57,7 @@ enum lf_config_action {
 	LF_CONFIG_RUN = 0,
 	LF_CONFIG_HELP = 1,
 	LF_CONFIG_VERSION = 2,
+	LF_CONFIG_LIST_FORMATS = 3,       /* print what capture/ would offer, exit */
 };
 
 void lf_config_init(struct lf_config *c);
