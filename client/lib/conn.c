@@ -192,7 +192,11 @@ int lastframe_connect(const struct lastframe_options *opts, struct lastframe **o
 			r = lf->pending_error;
 		goto fail;
 	}
-	r = lf_client_wait(lf, LF_CLIENT_HANDSHAKE_MS, got_welcome, NULL);
+	/* A socket-activated daemon that fails to start accepts and never
+	 * answers: the caller bounds how long that may take. */
+	r = lf_client_wait(lf, opts && opts->connect_timeout_ms ? opts->connect_timeout_ms
+							     : LF_CLIENT_HANDSHAKE_MS,
+			   got_welcome, NULL);
 	if (r < 0)
 		goto fail;
 	*out = lf;
