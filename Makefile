@@ -62,7 +62,7 @@ FORCE:
 
 $(B)/obj/%.o: %.c $(B)/.flags
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(OBJ_EXTRA_CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 
@@ -94,7 +94,9 @@ $(B)/tests/%: $(B)/obj/tests/unit/%.o $(UNIT_SUPPORT_OBJS) $(B)/liblfcore.a $(B)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) -lm
 
-$(B)/obj/tests/unit/%.o: ALL_CFLAGS += $(CHECK_CFLAGS)
+# Not ALL_CFLAGS: target-specific values reach prerequisites (build/.flags)
+# and would make every other object look stale.
+$(B)/obj/tests/unit/%.o: OBJ_EXTRA_CFLAGS = $(CHECK_CFLAGS)
 
 $(B)/bench/%: $(B)/obj/bench/%.o $(B)/liblastframe.a $(B)/liblfcore.a
 	@mkdir -p $(dir $@)
