@@ -343,6 +343,10 @@ static int setup(struct daemon *d)
 		.max_clients = d->cfg.max_clients,
 		.lease_timeout_ms = d->cfg.lease_timeout_ms,
 		.max_held = 3,
+		.allowed_uids = d->cfg.allow_uids,
+		.n_allowed_uids = d->cfg.n_allow_uids,
+		.allowed_gids = d->cfg.allow_gids,
+		.n_allowed_gids = d->cfg.n_allow_gids,
 	};
 	int r;
 

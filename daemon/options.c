@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -26,6 +28,8 @@ enum key_id {
 	K_FENCE_PUBLISH,
 	K_NO_FENCE_WAIT,
 	K_MODIFIERS,
+	K_ALLOW_UIDS,
+	K_ALLOW_GIDS,
 	K_COUNT,
 };
 
@@ -41,7 +45,46 @@ static const char *const key_names[K_COUNT] = {
 	[K_FENCE_PUBLISH] = "fence-timeout-publish",
 	[K_NO_FENCE_WAIT] = "no-fence-wait",
 	[K_MODIFIERS] = "modifiers",
+	[K_ALLOW_UIDS] = "allow-users",
+	[K_ALLOW_GIDS] = "allow-groups",
 };
+
+/* "alice,1001" → ids; names through NSS. The list replaces any earlier one. */
+static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+
+static int parse_ids(const char *v, bool groups, uint32_t *ids, uint32_t *n)
+{
+	char buf[LF_CONFIG_STR], *save = NULL, *tok;
+	uint32_t count = 0;
+
+	if (!*v || strlen(v) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, v);
+	for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		uint32_t id;
+
+		if (count == LF_CONFIG_MAX_IDS)
+			return -E2BIG;
+		if (parse_u32(tok, 0, UINT32_MAX - 1, &id) < 0) {
+			if (groups) {
+				struct group *g = getgrnam(tok);
+				if (!g)
+					return -ENOENT;
+				id = g->gr_gid;
+			} else {
+				struct passwd *pw = getpwnam(tok);
+				if (!pw)
+					return -ENOENT;
+				id = pw->pw_uid;
+			}
+		}
+		ids[count++] = id;
+	}
+	if (count == 0)
+		return -EINVAL;
+	*n = count;
+	return 0;
+}
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -266,6 +309,16 @@ static int apply_key(struct lf_config *c, enum key_id k, const char *v, char *er
 		if (r < 0)
 			seterr(err, errlen, "invalid boolean '%s' for shm-only (expected yes or no)", v);
 		break;
+	case K_ALLOW_UIDS:
+	case K_ALLOW_GIDS:
+		/* uid_t and gid_t are 32-bit unsigned on Linux. */
+		r = k == K_ALLOW_UIDS ? parse_ids(v, false, (uint32_t *)c->allow_uids, &c->n_allow_uids)
+				      : parse_ids(v, true, (uint32_t *)c->allow_gids, &c->n_allow_gids);
+		if (r < 0)
+			seterr(err, errlen, "invalid %s '%s' (%s)", key_names[k], v,
+			       r == -ENOENT ? "no such name" : r == -E2BIG ? "at most 16 entries"
+			       : "expected comma-separated names or numeric ids");
+		break;
 	case K_MODIFIERS: {
 		uint64_t *mods = NULL;
 		size_t n = 0;
@@ -370,7 +423,7 @@ int lf_config_parse_text(struct lf_config *c, const char *text, const char *name
 		if (k == K_COUNT) {
 			seterr(err, errlen, "%s:%u: unknown key '%s' (known: source, cursor, socket, "
 			       "shm-only, log-level, fence-timeout-ms, max-clients, lease-timeout-ms, "
-			       "fence-timeout-publish, no-fence-wait, modifiers)",
+			       "fence-timeout-publish, no-fence-wait, modifiers, allow-users, allow-groups)",
 			       name, lineno, key);
 			return -EINVAL;
 		}
@@ -506,6 +559,10 @@ void lf_config_usage(FILE *f)
 "                          passes a socket (socket activation)\n"
 "      --max-clients N     most clients at once (default 64)\n"
 "      --lease-timeout-ms MS  a client holding a frame longer is dropped (default 1000)\n"
+"      --allow-users LIST  users (names or uids, comma-separated) that may connect\n"
+"                          besides lastframed's own user (checked with SO_PEERCRED)\n"
+"      --allow-groups LIST groups whose members may connect; the socket's mode\n"
+"                          (0600) must be relaxed for them to reach it\n"
 "      --fence-timeout-ms MS  longest wait for a dmabuf fence (default 100)\n"
 "      --fence-timeout-publish  publish a frame whose fence timed out (flagged\n"
 "                          FENCE_TIMEOUT) instead of dropping it\n"
@@ -522,7 +579,8 @@ void lf_config_usage(FILE *f)
 "\n"
 "The config file holds 'key = value' lines with the long option names as keys\n"
 "(source, cursor, socket, shm-only, modifiers, log-level, fence-timeout-ms,\n"
-"max-clients, lease-timeout-ms, fence-timeout-publish, no-fence-wait); '#' starts\n"
+"max-clients, lease-timeout-ms, fence-timeout-publish, no-fence-wait,\n"
+"allow-users, allow-groups); '#' starts\n"
 "a comment. Flags override the file.\n"
 "\n"
 "Under systemd (Type=notify) lastframed reports READY=1, STATUS= and WATCHDOG=1.\n"
@@ -535,7 +593,7 @@ int lf_config_parse_args(struct lf_config *c, int argc, char **argv, enum lf_con
 	enum {
 		O_SOURCE = 0x100, O_CURSOR, O_SHM_ONLY, O_LOG_LEVEL, O_FENCE_TIMEOUT,
 		O_MAX_CLIENTS, O_LEASE_TIMEOUT, O_NO_CONFIG, O_FENCE_PUBLISH, O_NO_FENCE_WAIT,
-		O_MODIFIERS, O_LIST_FORMATS,
+		O_MODIFIERS, O_LIST_FORMATS, O_ALLOW_UIDS, O_ALLOW_GIDS,
 	};
 	static const struct option long_opts[] = {
 		{ "source", required_argument, NULL, O_SOURCE },
@@ -545,6 +603,8 @@ int lf_config_parse_args(struct lf_config *c, int argc, char **argv, enum lf_con
 		{ "shm-only", no_argument, NULL, O_SHM_ONLY },
 		{ "modifiers", required_argument, NULL, O_MODIFIERS },
 		{ "list-formats", no_argument, NULL, O_LIST_FORMATS },
+		{ "allow-users", required_argument, NULL, O_ALLOW_UIDS },
+		{ "allow-groups", required_argument, NULL, O_ALLOW_GIDS },
 		{ "max-clients", required_argument, NULL, O_MAX_CLIENTS },
 		{ "lease-timeout-ms", required_argument, NULL, O_LEASE_TIMEOUT },
 		{ "fence-timeout-ms", required_argument, NULL, O_FENCE_TIMEOUT },
@@ -593,6 +653,8 @@ int lf_config_parse_args(struct lf_config *c, int argc, char **argv, enum lf_con
 		case 's': k = K_SOCKET; break;
 		case O_SHM_ONLY: k = K_SHM_ONLY; val = "yes"; break;
 		case O_MODIFIERS: k = K_MODIFIERS; break;
+		case O_ALLOW_UIDS: k = K_ALLOW_UIDS; break;
+		case O_ALLOW_GIDS: k = K_ALLOW_GIDS; break;
 		case O_LIST_FORMATS: *action = LF_CONFIG_LIST_FORMATS; continue;
 		case O_LOG_LEVEL: k = K_LOG_LEVEL; break;
 		case O_FENCE_TIMEOUT: k = K_FENCE_TIMEOUT; break;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 enum lf_source_kind {
 	LF_SOURCE_AUTO = 0,   /* no target: the session manager picks a Video/Source */
@@ -30,6 +31,7 @@ enum lf_cursor_mode {
 };
 
 #define LF_CONFIG_STR 512
+#define LF_CONFIG_MAX_IDS 16
 
 struct lf_config {
 	enum lf_source_kind source;
@@ -48,6 +50,10 @@ struct lf_config {
 	bool no_fence_wait;               /* never wait on fences (tests' negative control) */
 	uint32_t max_clients;
 	uint32_t lease_timeout_ms;
+	/* Peers besides our own uid that may connect (SO_PEERCRED). */
+	uid_t allow_uids[LF_CONFIG_MAX_IDS];
+	gid_t allow_gids[LF_CONFIG_MAX_IDS];
+	uint32_t n_allow_uids, n_allow_gids;
 	char config_path[LF_CONFIG_STR];  /* "" = default path */
 	bool no_config;
 	uint64_t cmdline_set;             /* bit per key given as a flag: the file must not override it */

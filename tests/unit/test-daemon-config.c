@@ -161,6 +161,14 @@ START_TEST(modifiers_and_list_formats)
 	ck_assert_int_eq(act, LF_CONFIG_LIST_FORMATS);
 	ck_assert(c.shm_only);
 
+	ck_assert_int_eq(parse(&c, &act, "--allow-users", "root,1234", "--allow-groups", "0", NULL), 0);
+	ck_assert_uint_eq(c.n_allow_uids, 2);
+	ck_assert_uint_eq(c.allow_uids[0], 0);
+	ck_assert_uint_eq(c.allow_uids[1], 1234);
+	ck_assert_uint_eq(c.n_allow_gids, 1);
+	ck_assert_int_eq(parse(&c, &act, "--allow-users", "no-such-user-lf", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&c, &act, "--allow-groups", ",", NULL), -EINVAL);
+
 	lf_config_init(&c);
 	ck_assert_int_eq(lf_config_parse_text(&c, "modifiers = INVALID\n", "t.conf", err, sizeof(err)), 0);
 	ck_assert_str_eq(c.modifiers, "INVALID");
