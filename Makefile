@@ -148,7 +148,10 @@ install: all
 	install -m 0755 $(B)/liblastframe.so $(DESTDIR)$(LIBDIR)/liblastframe.so.0
 	ln -sf liblastframe.so.0 $(DESTDIR)$(LIBDIR)/liblastframe.so
 	install -m 0644 client/lastframe.h $(DESTDIR)$(INCDIR)/
-	install -m 0644 $(B)/lastframe.pc $(DESTDIR)$(PCDIR)/
+	@# Generated here, not from build/: PREFIX given only to `make install` must reach it.
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCDIR@|$(INCDIR)|g' \
+	    -e 's|@VERSION@|$(VERSION)|g' client/lastframe.pc.in > $(DESTDIR)$(PCDIR)/lastframe.pc
+	chmod 0644 $(DESTDIR)$(PCDIR)/lastframe.pc
 	set -e; for u in systemd/*.service systemd/*.socket; do [ -f "$$u" ] || continue; \
 	    sed 's|@BINDIR@|$(BINDIR)|g' $$u > $(DESTDIR)$(USERUNITDIR)/$$(basename $$u); done
 	set -e; for m in docs/*.1; do [ -f "$$m" ] && install -m 0644 $$m $(DESTDIR)$(MANDIR)/man1/ || true; done
