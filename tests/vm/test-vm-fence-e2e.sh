@@ -16,6 +16,7 @@
 #     frames, so checks 1-2 can fail.
 #  4. --fence-delay-ms 0 (signalled before queueing): the frames are counted
 #     as already signalled, wait p50 < 1 ms.
+#  5. NV12 (two planes in one dmabuf) with 30 ms fences: all frames final.
 # Numbers go to $LF_VM_OUT/fence-e2e.json when run in the VM.
 set -euo pipefail
 LF_ROOT=${LF_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -132,6 +133,19 @@ p50_4=$(json_get "$st4" fence_wait_p50_ns)
 [ "$p50_4" -lt 1000000 ] || lf_fail "already-signalled wait p50 $p50_4 ns >= 1 ms: $st4"
 daemon_stop
 
+# --- 5. two planes (NV12 in one dmabuf): one sync_file for both ------------
+lf_testsrc_start fsrcnv12 --vgem --dmabuf-mode nv12 --size "$SIZE" --rate "$RATE" --fence-delay-ms 30
+lf_daemon_start --target fsrcnv12
+lf_wait_for 30 is_streaming
+info5=$("$LF_BUILD/lastframe" --timeout 5 info --json)
+[ "$(json_get "$info5" drm_format)" = NV12 ] && [ "$(json_get "$info5" buffer_type)" = dmabuf ] ||
+  lf_fail "NV12 stream not negotiated as a dmabuf: $info5"
+res5=$("$CHECK" --frames 60) || lf_fail "NV12: frames reached the client before their fence signalled: $res5"
+st5=$(stats)
+lf_log "5. NV12: $res5; stats: $st5"
+[ "$(json_get "$st5" fence_waited)" -ge 60 ] || lf_fail "NV12 frames not counted as waited: $st5"
+daemon_stop
+
 # Sanitizer builds (make SAN=1) report on exit: any report fails the test.
 if grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$LF_TEST_DIR"/lastframed*.log 2>/dev/null; then
   lf_fail "sanitizer report in the daemon's log"
@@ -143,8 +157,9 @@ echo "fence e2e: $FRAMES frames with 30 ms fences all final; waited=$waited," \
   "early client: $(json_get "$resE" early) early frames, all final after waiting on their sync_files;" \
   "timeouts $t0 -> $t1 and frames flowed after;" \
   "never-signalled: no frame delivered, $(json_get "$stN" fence_timeouts) timeouts; published flagged with --fence-timeout-publish; negative control saw stale frames;" \
-  "already signalled: $already, p50 $(ms "$p50_4") ms"
+  "already signalled: $already, p50 $(ms "$p50_4") ms;" \
+  "NV12: $(json_get "$res5" good)/$(json_get "$res5" frames) final"
 if [ -n "$RESULTS" ] && [ -d "$RESULTS" ]; then
-  printf '{"delay30":{"check":%s,"stats":%s},"early":%s,"timeout":{"before":%s,"after":%s,"check":%s},"never":{"check":%s,"stats":%s,"publish":%s},"no_wait":%s,"delay0":{"check":%s,"stats":%s}}\n' \
-    "$res1" "$st1" "$resE" "$t0" "$t1" "$res2" "$resN" "$stN" "$resP" "$res3" "$res4" "$st4" > "$RESULTS/fence-e2e.json"
+  printf '{"delay30":{"check":%s,"stats":%s},"early":%s,"timeout":{"before":%s,"after":%s,"check":%s},"never":{"check":%s,"stats":%s,"publish":%s},"no_wait":%s,"delay0":{"check":%s,"stats":%s},"nv12":{"check":%s,"stats":%s}}\n' \
+    "$res1" "$st1" "$resE" "$t0" "$t1" "$res2" "$resN" "$stN" "$resP" "$res3" "$res4" "$st4" "$res5" "$st5" > "$RESULTS/fence-e2e.json"
 fi
