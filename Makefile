@@ -52,7 +52,7 @@ FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
 BINS := $(B)/lastframed $(B)/lastframe $(B)/liblastframe.so $(B)/lastframe-testsrc \
         $(B)/lastframe.pc $(UNIT_BINS) $(BENCH_BINS)
 
-.PHONY: all check demo install install-user uninstall clean deps bench fuzz fuzz-check unit integration vm-check
+.PHONY: check-valgrind all check demo install install-user uninstall clean deps bench fuzz fuzz-check unit integration vm-check
 all: $(BINS)
 
 # Rebuild everything when the flags change (SAN=1 vs plain).
@@ -118,6 +118,9 @@ unit: all
 
 integration: all
 	@tests/run-integration
+
+check-valgrind: all
+	@tests/run-valgrind
 
 vm-check: all
 	@tests/vm/run-vm-tests

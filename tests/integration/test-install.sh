@@ -7,7 +7,10 @@ source "$(dirname "$0")/../lib/session.sh"
 
 lf_session_start
 dest=$LF_TEST_DIR/dest
-make -C "$LF_ROOT" --no-print-directory -s install DESTDIR="$dest" PREFIX=/opt/lf >"$LF_TEST_DIR/install.log" 2>&1 \
+# Install what is built: the same SAN setting, or make would rebuild build/ under the other tests.
+san_make=SAN=
+grep -q fsanitize "$LF_ROOT/build/.flags" 2>/dev/null && san_make=SAN=1
+make -C "$LF_ROOT" --no-print-directory -s "$san_make" install DESTDIR="$dest" PREFIX=/opt/lf >"$LF_TEST_DIR/install.log" 2>&1 \
 	|| lf_fail "make install failed: $(tail -5 "$LF_TEST_DIR/install.log")"
 for f in bin/lastframed bin/lastframe lib/liblastframe.so.0 include/lastframe.h \
 	 lib/pkgconfig/lastframe.pc lib/systemd/user/lastframed.service \
@@ -40,9 +43,12 @@ int main(void)
 	return 0;
 }
 C
+# A sanitizer build's library needs the runtime in the program too.
+san=()
+grep -q fsanitize "$LF_ROOT/build/.flags" 2>/dev/null && san=(-fsanitize=address,undefined)
 export PKG_CONFIG_PATH=$dest/opt/lf/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$dest
 # shellcheck disable=SC2046
-cc -std=gnu17 -Wall -Werror -o "$LF_TEST_DIR/example" "$LF_TEST_DIR/example.c" \
+cc -std=gnu17 -Wall -Werror "${san[@]}" -o "$LF_TEST_DIR/example" "$LF_TEST_DIR/example.c" \
 	$(pkg-config --cflags --libs lastframe) -Wl,-rpath,"$dest/opt/lf/lib" \
 	|| lf_fail "the example does not build against the installed files"
 
