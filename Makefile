@@ -52,7 +52,7 @@ FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
 BINS := $(B)/lastframed $(B)/lastframe $(B)/liblastframe.so $(B)/lastframe-testsrc \
         $(B)/lastframe.pc $(UNIT_BINS) $(BENCH_BINS)
 
-.PHONY: all check demo install install-user uninstall clean deps bench fuzz fuzz-check unit integration vm-check
+.PHONY: check-valgrind all check demo install install-user uninstall clean deps bench fuzz fuzz-check unit integration vm-check
 all: $(BINS)
 
 # Rebuild everything when the flags change (SAN=1 vs plain).
@@ -62,7 +62,7 @@ FORCE:
 
 $(B)/obj/%.o: %.c $(B)/.flags
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(OBJ_EXTRA_CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 
@@ -94,7 +94,9 @@ $(B)/tests/%: $(B)/obj/tests/unit/%.o $(UNIT_SUPPORT_OBJS) $(B)/liblfcore.a $(B)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) -lm
 
-$(B)/obj/tests/unit/%.o: ALL_CFLAGS += $(CHECK_CFLAGS)
+# Not ALL_CFLAGS: target-specific values reach prerequisites (build/.flags)
+# and would make every other object look stale.
+$(B)/obj/tests/unit/%.o: OBJ_EXTRA_CFLAGS = $(CHECK_CFLAGS)
 
 $(B)/bench/%: $(B)/obj/bench/%.o $(B)/liblastframe.a $(B)/liblfcore.a
 	@mkdir -p $(dir $@)
@@ -116,6 +118,9 @@ unit: all
 
 integration: all
 	@tests/run-integration
+
+check-valgrind: all
+	@tests/run-valgrind
 
 vm-check: all
 	@tests/vm/run-vm-tests
@@ -146,7 +151,10 @@ install: all
 	install -m 0755 $(B)/liblastframe.so $(DESTDIR)$(LIBDIR)/liblastframe.so.0
 	ln -sf liblastframe.so.0 $(DESTDIR)$(LIBDIR)/liblastframe.so
 	install -m 0644 client/lastframe.h $(DESTDIR)$(INCDIR)/
-	install -m 0644 $(B)/lastframe.pc $(DESTDIR)$(PCDIR)/
+	@# Generated here, not from build/: PREFIX given only to `make install` must reach it.
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCDIR@|$(INCDIR)|g' \
+	    -e 's|@VERSION@|$(VERSION)|g' client/lastframe.pc.in > $(DESTDIR)$(PCDIR)/lastframe.pc
+	chmod 0644 $(DESTDIR)$(PCDIR)/lastframe.pc
 	set -e; for u in systemd/*.service systemd/*.socket; do [ -f "$$u" ] || continue; \
 	    sed 's|@BINDIR@|$(BINDIR)|g' $$u > $(DESTDIR)$(USERUNITDIR)/$$(basename $$u); done
 	set -e; for m in docs/*.1; do [ -f "$$m" ] && install -m 0644 $$m $(DESTDIR)$(MANDIR)/man1/ || true; done

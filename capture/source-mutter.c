@@ -64,7 +64,6 @@ struct lf_mutter_source {
 	uint32_t failures;         /* in a row, for the log level */
 };
 
-static void start_session(struct lf_mutter_source *s);
 static int connect_bus(struct lf_mutter_source *s);
 
 static void arm_retry(struct lf_mutter_source *s, uint32_t ms)
@@ -358,16 +357,13 @@ static void mutter_appeared(struct lf_mutter_source *s)
 
 static void mutter_vanished(struct lf_mutter_source *s, const char *why)
 {
-	bool had_session = s->phase >= PHASE_RETRY;
-
+	if (s->phase >= PHASE_RETRY)
+		lf_warn("mutter: %s", why);
 	s->mutter_present = false;
 	s->phase = PHASE_NO_MUTTER;
 	pw_loop_update_timer(s->loop, s->retry_timer, NULL, NULL, false);
 	reset_session(s, false);
-	if (had_session) {
-		lf_warn("mutter: %s", why);
-		tell_lost(s, why);
-	}
+	tell_lost(s, why);
 }
 
 static int on_owner_changed(sd_bus_message *m, void *data, sd_bus_error *ret_error)
@@ -441,13 +437,10 @@ static void bus_dispatch(struct lf_mutter_source *s)
 		r = sd_bus_process(s->bus, NULL);
 	} while (r > 0);
 	if (r < 0 || sd_bus_is_open(s->bus) <= 0) {
-		bool had_session = s->phase >= PHASE_RETRY;
-
 		lf_warn("mutter: session bus connection lost: %s",
 			r < 0 ? strerror(-r) : "closed");
 		close_bus(s);
-		if (had_session)
-			tell_lost(s, "session bus connection lost");
+		tell_lost(s, "session bus connection lost");
 		arm_retry(s, next_backoff(s));
 		return;
 	}

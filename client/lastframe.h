@@ -42,6 +42,7 @@ struct lastframe_options {
 	const char *name;        /* shown in the daemon's logs; NULL: program name */
 	uint32_t max_held;       /* frames held at once, 1..3; 0 = 1 */
 	uint32_t flags;          /* LASTFRAME_* */
+	int connect_timeout_ms;  /* longest wait for the daemon's WELCOME; 0 = 5000, -1 = forever */
 };
 
 /* Stream states (lastframe_stream_info.state). */

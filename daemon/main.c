@@ -17,6 +17,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "capture/capture.h"
+#include "capture/modifiers.h"
 #include "capture/source-mutter.h"
 #include "daemon/log.h"
 #include "daemon/notify.h"
@@ -30,6 +31,7 @@ struct daemon {
 	struct pw_loop *loop;
 	struct pw_context *context;
 	struct lf_capture_options copts;
+	uint64_t *mods;                    /* copts.modifiers, from --modifiers */
 	struct lf_capture *capture;        /* Mutter: created once the node is known */
 	struct lf_fence_waiter *fence;
 	struct lf_server *server;
@@ -268,12 +270,45 @@ static int default_socket_path(struct lf_config *c)
 	return 0;
 }
 
+/* The modifier list from the config, parsed into d->mods (owned by the daemon). */
+static int config_modifiers(const struct lf_config *c, struct lf_capture_options *o, uint64_t **mods)
+{
+	int r;
+
+	o->shm_only = c->shm_only;
+	if (!c->modifiers[0])
+		return 0;
+	r = lf_modifiers_parse(c->modifiers, mods, &o->n_modifiers);
+	if (r < 0)
+		return r;
+	o->modifiers = *mods;
+	return 0;
+}
+
+static int list_formats(const struct lf_config *c)
+{
+	struct lf_capture_options o = { 0 };
+	uint64_t *mods = NULL;
+	int r;
+
+	lf_log_init("lastframed", LOG_WARNING);
+	r = config_modifiers(c, &o, &mods);
+	if (r >= 0)
+		r = lf_capture_print_formats(stdout, &o);
+	free(mods);
+	if (r < 0)
+		fprintf(stderr, "lastframed: cannot list formats: %s\n", strerror(-r));
+	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 static int start_source(struct daemon *d)
 {
 	struct lf_config *c = &d->cfg;
 	int r;
 
-	d->copts.shm_only = c->shm_only;
+	r = config_modifiers(c, &d->copts, &d->mods);
+	if (r < 0)
+		return r;
 	d->copts.lease_buffers = 4;
 	if (c->source == LF_SOURCE_MUTTER) {
 		struct lf_mutter_options mo = {
@@ -308,6 +343,10 @@ static int setup(struct daemon *d)
 		.max_clients = d->cfg.max_clients,
 		.lease_timeout_ms = d->cfg.lease_timeout_ms,
 		.max_held = 3,
+		.allowed_uids = d->cfg.allow_uids,
+		.n_allowed_uids = d->cfg.n_allow_uids,
+		.allowed_gids = d->cfg.allow_gids,
+		.n_allowed_gids = d->cfg.n_allow_gids,
 	};
 	int r;
 
@@ -398,6 +437,7 @@ static void teardown(struct daemon *d)
 		pw_context_destroy(d->context);
 	if (d->main_loop)
 		pw_main_loop_destroy(d->main_loop);
+	free(d->mods);
 }
 
 int main(int argc, char **argv)
@@ -407,16 +447,6 @@ int main(int argc, char **argv)
 	char err[1024];
 	int r;
 
-	/* --list-formats: what capture/ would offer (formats, modifiers), then exit. */
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--list-formats") == 0) {
-			struct lf_capture_options lo = { .shm_only = false };
-			for (int j = 1; j < argc; j++)
-				lo.shm_only |= strcmp(argv[j], "--shm-only") == 0;
-			lf_log_init("lastframed", LOG_WARNING);
-			return lf_capture_print_formats(stdout, &lo) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-		}
-	}
 	lf_config_init(&d.cfg);
 	if (lf_config_parse_args(&d.cfg, argc, argv, &action) < 0)
 		return 2;
@@ -432,6 +462,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lastframed: %s\n", err);
 		return 2;
 	}
+	if (action == LF_CONFIG_LIST_FORMATS)
+		return list_formats(&d.cfg);
 	lf_log_init("lastframed", d.cfg.log_level);
 	/* LASTFRAME_LOG_LEVEL (read by lf_log_init) is for tests; flags and the file win. */
 	if (d.cfg.log_level_given)

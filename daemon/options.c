@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include "daemon/options.h"
+#include "capture/modifiers.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -24,6 +27,9 @@ enum key_id {
 	K_LEASE_TIMEOUT,
 	K_FENCE_PUBLISH,
 	K_NO_FENCE_WAIT,
+	K_MODIFIERS,
+	K_ALLOW_UIDS,
+	K_ALLOW_GIDS,
 	K_COUNT,
 };
 
@@ -38,7 +44,47 @@ static const char *const key_names[K_COUNT] = {
 	[K_LEASE_TIMEOUT] = "lease-timeout-ms",
 	[K_FENCE_PUBLISH] = "fence-timeout-publish",
 	[K_NO_FENCE_WAIT] = "no-fence-wait",
+	[K_MODIFIERS] = "modifiers",
+	[K_ALLOW_UIDS] = "allow-users",
+	[K_ALLOW_GIDS] = "allow-groups",
 };
+
+/* "alice,1001" → ids; names through NSS. The list replaces any earlier one. */
+static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+
+static int parse_ids(const char *v, bool groups, uint32_t *ids, uint32_t *n)
+{
+	char buf[LF_CONFIG_STR], *save = NULL, *tok;
+	uint32_t count = 0;
+
+	if (!*v || strlen(v) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, v);
+	for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		uint32_t id;
+
+		if (count == LF_CONFIG_MAX_IDS)
+			return -E2BIG;
+		if (parse_u32(tok, 0, UINT32_MAX - 1, &id) < 0) {
+			if (groups) {
+				struct group *g = getgrnam(tok);
+				if (!g)
+					return -ENOENT;
+				id = g->gr_gid;
+			} else {
+				struct passwd *pw = getpwnam(tok);
+				if (!pw)
+					return -ENOENT;
+				id = pw->pw_uid;
+			}
+		}
+		ids[count++] = id;
+	}
+	if (count == 0)
+		return -EINVAL;
+	*n = count;
+	return 0;
+}
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -263,6 +309,32 @@ static int apply_key(struct lf_config *c, enum key_id k, const char *v, char *er
 		if (r < 0)
 			seterr(err, errlen, "invalid boolean '%s' for shm-only (expected yes or no)", v);
 		break;
+	case K_ALLOW_UIDS:
+	case K_ALLOW_GIDS:
+		/* uid_t and gid_t are 32-bit unsigned on Linux. */
+		r = k == K_ALLOW_UIDS ? parse_ids(v, false, (uint32_t *)c->allow_uids, &c->n_allow_uids)
+				      : parse_ids(v, true, (uint32_t *)c->allow_gids, &c->n_allow_gids);
+		if (r < 0)
+			seterr(err, errlen, "invalid %s '%s' (%s)", key_names[k], v,
+			       r == -ENOENT ? "no such name" : r == -E2BIG ? "at most 16 entries"
+			       : "expected comma-separated names or numeric ids");
+		break;
+	case K_MODIFIERS: {
+		uint64_t *mods = NULL;
+		size_t n = 0;
+
+		/* Parse now so a typo is a config error, not a runtime one. */
+		r = lf_modifiers_parse(v, &mods, &n);
+		free(mods);
+		if (r >= 0 && n == 0)
+			r = -EINVAL;
+		if (r >= 0)
+			r = copy_str(c->modifiers, sizeof(c->modifiers), v);
+		if (r < 0)
+			seterr(err, errlen, "invalid modifier list '%s' (expected comma-separated "
+			       "LINEAR, INVALID or 0x… values)", v);
+		break;
+	}
 	case K_FENCE_PUBLISH:
 	case K_NO_FENCE_WAIT:
 		r = parse_bool(v, k == K_FENCE_PUBLISH ? &c->fence_timeout_publish : &c->no_fence_wait);
@@ -351,7 +423,7 @@ int lf_config_parse_text(struct lf_config *c, const char *text, const char *name
 		if (k == K_COUNT) {
 			seterr(err, errlen, "%s:%u: unknown key '%s' (known: source, cursor, socket, "
 			       "shm-only, log-level, fence-timeout-ms, max-clients, lease-timeout-ms, "
-			       "fence-timeout-publish, no-fence-wait)",
+			       "fence-timeout-publish, no-fence-wait, modifiers, allow-users, allow-groups)",
 			       name, lineno, key);
 			return -EINVAL;
 		}
@@ -476,6 +548,10 @@ void lf_config_usage(FILE *f)
 "  -t, --target NODE       same as --source node:NODE\n"
 "      --cursor MODE       Mutter cursor: hidden (default), embedded or metadata\n"
 "      --shm-only          never negotiate dmabuf, shared memory only\n"
+"      --modifiers LIST    offer these DRM format modifiers instead of asking EGL\n"
+"                          (comma-separated: LINEAR, INVALID, 0x0300000000606010…)\n"
+"      --list-formats      print the formats and modifiers lastframed would offer\n"
+"                          (and whether EGL reported them), then exit\n"
 "\n"
 "Serving:\n"
 "  -s, --socket PATH       listen on PATH (default: $LASTFRAME_SOCKET, else\n"
@@ -483,6 +559,10 @@ void lf_config_usage(FILE *f)
 "                          passes a socket (socket activation)\n"
 "      --max-clients N     most clients at once (default 64)\n"
 "      --lease-timeout-ms MS  a client holding a frame longer is dropped (default 1000)\n"
+"      --allow-users LIST  users (names or uids, comma-separated) that may connect\n"
+"                          besides lastframed's own user (checked with SO_PEERCRED)\n"
+"      --allow-groups LIST groups whose members may connect; the socket's mode\n"
+"                          (0600) must be relaxed for them to reach it\n"
 "      --fence-timeout-ms MS  longest wait for a dmabuf fence (default 100)\n"
 "      --fence-timeout-publish  publish a frame whose fence timed out (flagged\n"
 "                          FENCE_TIMEOUT) instead of dropping it\n"
@@ -498,8 +578,10 @@ void lf_config_usage(FILE *f)
 "  -V, --version           show the version and exit\n"
 "\n"
 "The config file holds 'key = value' lines with the long option names as keys\n"
-"(source, cursor, socket, shm-only, log-level, fence-timeout-ms, max-clients,\n"
-"lease-timeout-ms, fence-timeout-publish, no-fence-wait); '#' starts a comment. Flags override the file.\n"
+"(source, cursor, socket, shm-only, modifiers, log-level, fence-timeout-ms,\n"
+"max-clients, lease-timeout-ms, fence-timeout-publish, no-fence-wait,\n"
+"allow-users, allow-groups); '#' starts\n"
+"a comment. Flags override the file.\n"
 "\n"
 "Under systemd (Type=notify) lastframed reports READY=1, STATUS= and WATCHDOG=1.\n"
 "SIGTERM or SIGINT: tell clients BYE and exit 0.\n"
@@ -511,6 +593,7 @@ int lf_config_parse_args(struct lf_config *c, int argc, char **argv, enum lf_con
 	enum {
 		O_SOURCE = 0x100, O_CURSOR, O_SHM_ONLY, O_LOG_LEVEL, O_FENCE_TIMEOUT,
 		O_MAX_CLIENTS, O_LEASE_TIMEOUT, O_NO_CONFIG, O_FENCE_PUBLISH, O_NO_FENCE_WAIT,
+		O_MODIFIERS, O_LIST_FORMATS, O_ALLOW_UIDS, O_ALLOW_GIDS,
 	};
 	static const struct option long_opts[] = {
 		{ "source", required_argument, NULL, O_SOURCE },
@@ -518,6 +601,10 @@ int lf_config_parse_args(struct lf_config *c, int argc, char **argv, enum lf_con
 		{ "cursor", required_argument, NULL, O_CURSOR },
 		{ "socket", required_argument, NULL, 's' },
 		{ "shm-only", no_argument, NULL, O_SHM_ONLY },
+		{ "modifiers", required_argument, NULL, O_MODIFIERS },
+		{ "list-formats", no_argument, NULL, O_LIST_FORMATS },
+		{ "allow-users", required_argument, NULL, O_ALLOW_UIDS },
+		{ "allow-groups", required_argument, NULL, O_ALLOW_GIDS },
 		{ "max-clients", required_argument, NULL, O_MAX_CLIENTS },
 		{ "lease-timeout-ms", required_argument, NULL, O_LEASE_TIMEOUT },
 		{ "fence-timeout-ms", required_argument, NULL, O_FENCE_TIMEOUT },
@@ -565,6 +652,10 @@ int lf_config_parse_args(struct lf_config *c, int argc, char **argv, enum lf_con
 		case O_CURSOR: k = K_CURSOR; break;
 		case 's': k = K_SOCKET; break;
 		case O_SHM_ONLY: k = K_SHM_ONLY; val = "yes"; break;
+		case O_MODIFIERS: k = K_MODIFIERS; break;
+		case O_ALLOW_UIDS: k = K_ALLOW_UIDS; break;
+		case O_ALLOW_GIDS: k = K_ALLOW_GIDS; break;
+		case O_LIST_FORMATS: *action = LF_CONFIG_LIST_FORMATS; continue;
 		case O_LOG_LEVEL: k = K_LOG_LEVEL; break;
 		case O_FENCE_TIMEOUT: k = K_FENCE_TIMEOUT; break;
 		case O_FENCE_PUBLISH: k = K_FENCE_PUBLISH; val = "yes"; break;

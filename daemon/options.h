@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 enum lf_source_kind {
 	LF_SOURCE_AUTO = 0,   /* no target: the session manager picks a Video/Source */
@@ -30,6 +31,7 @@ enum lf_cursor_mode {
 };
 
 #define LF_CONFIG_STR 512
+#define LF_CONFIG_MAX_IDS 16
 
 struct lf_config {
 	enum lf_source_kind source;
@@ -40,6 +42,7 @@ struct lf_config {
 	enum lf_cursor_mode cursor;
 	char socket_path[LF_CONFIG_STR];  /* "" = $LASTFRAME_SOCKET or $XDG_RUNTIME_DIR/lastframe/socket */
 	bool shm_only;
+	char modifiers[LF_CONFIG_STR];    /* "" = ask EGL; else a list for capture/ (lf_modifiers_parse) */
 	int log_level;                    /* syslog priority */
 	bool log_level_given;             /* by a flag or the file: wins over $LASTFRAME_LOG_LEVEL */
 	uint32_t fence_timeout_ms;
@@ -47,6 +50,10 @@ struct lf_config {
 	bool no_fence_wait;               /* never wait on fences (tests' negative control) */
 	uint32_t max_clients;
 	uint32_t lease_timeout_ms;
+	/* Peers besides our own uid that may connect (SO_PEERCRED). */
+	uid_t allow_uids[LF_CONFIG_MAX_IDS];
+	gid_t allow_gids[LF_CONFIG_MAX_IDS];
+	uint32_t n_allow_uids, n_allow_gids;
 	char config_path[LF_CONFIG_STR];  /* "" = default path */
 	bool no_config;
 	uint64_t cmdline_set;             /* bit per key given as a flag: the file must not override it */
@@ -56,6 +63,7 @@ enum lf_config_action {
 	LF_CONFIG_RUN = 0,
 	LF_CONFIG_HELP = 1,
 	LF_CONFIG_VERSION = 2,
+	LF_CONFIG_LIST_FORMATS = 3,       /* print what capture/ would offer, exit */
 };
 
 void lf_config_init(struct lf_config *c);

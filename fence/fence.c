@@ -58,6 +58,9 @@ struct lf_fence_waiter {
 	 * kernel lacks the ioctl); reset by flush(). */
 	bool stream_disabled;
 	int last_disable_errno;
+	/* The first error / timeout of a stream is logged, later ones only
+	 * at debug level (they are counted either way). */
+	bool logged_error, logged_timeout;
 
 	struct lf_fence_stats st;
 	uint64_t samples[N_SAMPLES]; /* ring of recent wait times, ns */
@@ -164,10 +167,18 @@ static void pending_ready(struct lf_fence_waiter *w, struct pending *p)
 	hand_on(w, f, order);
 }
 
+static void log_error(struct lf_fence_waiter *w, uint64_t seq, const char *why)
+{
+	lf_log(w->logged_error ? LOG_DEBUG : LOG_WARNING,
+	       "fence: dropping frame seq %llu: %s%s", (unsigned long long)seq, why,
+	       w->logged_error ? "" : " (further fence errors of this stream are only counted)");
+	w->logged_error = true;
+}
+
 static void pending_error(struct lf_fence_waiter *w, struct pending *p, const char *why)
 {
 	w->st.errors++;
-	lf_debug("fence: dropping frame seq %llu: %s", (unsigned long long)p->f->seq, why);
+	log_error(w, p->f->seq, why);
 	pending_drop(w, p);
 	timer_rearm(w);
 }
@@ -204,8 +215,12 @@ static void on_timeout(void *data, uint64_t expirations)
 		struct lf_frame *f;
 
 		w->st.timeouts++;
-		lf_debug("fence: frame seq %llu: fence did not signal in %u ms",
-			 (unsigned long long)p->f->seq, w->opts.timeout_ms);
+		lf_log(w->logged_timeout ? LOG_DEBUG : LOG_NOTICE,
+		       "fence: frame seq %llu: fence did not signal in %u ms: %s%s",
+		       (unsigned long long)p->f->seq, w->opts.timeout_ms,
+		       w->opts.publish_on_timeout ? "published flagged FENCE_TIMEOUT" : "dropped",
+		       w->logged_timeout ? "" : " (further timeouts of this stream are only counted)");
+		w->logged_timeout = true;
 		if (!w->opts.publish_on_timeout) {
 			pending_drop(w, p);
 			continue;
@@ -324,6 +339,7 @@ static int start_wait(struct lf_fence_waiter *w, struct lf_frame *f, uint64_t or
 
 void lf_fence_waiter_submit(struct lf_fence_waiter *w, struct lf_frame *f)
 {
+	const char *why = NULL;
 	uint64_t order, now;
 	int r;
 
@@ -341,9 +357,13 @@ void lf_fence_waiter_submit(struct lf_fence_waiter *w, struct lf_frame *f)
 		hand_on(w, f, order);
 		return;
 	}
+	if (r == -EPROTO)
+		why = "frame has no planes or too many";
 	if (r < 0)
 		goto error;
 	r = poll_fences(f);
+	if (r == -EIO)
+		why = "sync_file reported an error";
 	if (r < 0)
 		goto error;
 	if (r == 1) {
@@ -362,7 +382,7 @@ void lf_fence_waiter_submit(struct lf_fence_waiter *w, struct lf_frame *f)
 	return;
 error:
 	w->st.errors++;
-	lf_debug("fence: dropping frame seq %llu: %s", (unsigned long long)f->seq, strerror(-r));
+	log_error(w, f->seq, why ? why : strerror(-r));
 	lf_frame_free(f);
 }
 
@@ -376,6 +396,7 @@ void lf_fence_waiter_flush(struct lf_fence_waiter *w)
 	timer_rearm(w);
 	/* A new stream (format) gets a new chance at fence export. */
 	w->stream_disabled = false;
+	w->logged_error = w->logged_timeout = false;
 }
 
 static int cmp_u64(const void *a, const void *b)

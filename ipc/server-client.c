@@ -46,6 +46,8 @@ int lf_srv_client_fail(struct srv_client *c, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	if (code == EAGAIN || code == EWOULDBLOCK)
+		code = ENOBUFS; /* its socket is full: what the client should read */
 	lf_info("client %u (%s, pid %d): %s (%s)", c->id, c->name, (int)c->pid, text, strerror(code));
 	lf_srv_send_error_fd(c->fd, code, text);
 	lf_srv_client_destroy(c);
@@ -176,7 +178,7 @@ static int send_stats(struct srv_client *c)
 	st.hdr.length = sizeof(st);
 	r = lf_srv_send_simple(c->fd, &st, sizeof(st));
 	if (r < 0)
-		return lf_srv_client_fail(c, -r == EAGAIN ? ENOBUFS : -r, "cannot send STATS");
+		return lf_srv_client_fail(c, -r, "cannot send STATS");
 	return 0;
 }
 
@@ -201,7 +203,7 @@ static int dispatch(struct srv_client *c, const struct lf_proto_msg *m)
 		lf_srv_hdr_init(&p.hdr, LF_MSG_PONG, sizeof(p));
 		r = lf_srv_send_simple(c->fd, &p, sizeof(p));
 		if (r < 0)
-			return lf_srv_client_fail(c, -r == EAGAIN ? ENOBUFS : -r, "cannot send PONG");
+			return lf_srv_client_fail(c, -r, "cannot send PONG");
 		return 0;
 	}
 	case LF_MSG_PONG:

@@ -212,6 +212,12 @@ int lf_srv_client_offer(struct srv_client *c, const struct lf_frame *f, uint64_t
 	if (!lf_lease_set_has_credit(&c->leases))
 		return 0; /* gets the newest frame at its next RELEASE */
 	if (!lf_known_set_has(&c->known, s->wire_generation, f->buf->id)) {
+		/* PipeWire removes buffers when the producer renegotiates, before
+		 * the new format reaches us: the latest frame may then point at a
+		 * buffer without fds. That's the stream's doing, not the client's:
+		 * skip the frame; the next one comes from the new buffer set. */
+		if (!lf_srv_buf_get(s, f->buf))
+			return 0;
 		r = send_add_buffer(c, f->buf);
 		if (r < 0)
 			return r;

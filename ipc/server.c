@@ -191,9 +191,16 @@ const struct srv_buf *lf_srv_buf_get(struct lf_server *s, const struct lf_buffer
 
 	if (b->n_planes < 1 || b->n_planes > LF_MAX_PLANES)
 		return NULL;
-	for (uint32_t i = 0; i < s->n_bufs; i++)
-		if (s->bufs[i].buf == b && s->bufs[i].id == b->id)
-			return &s->bufs[i];
+	for (uint32_t i = 0; i < s->n_bufs; i++) {
+		if (s->bufs[i].buf != b || s->bufs[i].id != b->id)
+			continue;
+		/* PipeWire may have removed the buffer (fds now -1) while a frame
+		 * still refers to it: only our own read-only copies remain usable. */
+		for (uint32_t p = 0; p < b->n_planes; p++)
+			if (s->bufs[i].ro_fds[p] < 0 && b->planes[p].fd < 0)
+				return NULL;
+		return &s->bufs[i];
+	}
 	for (uint32_t i = 0; i < b->n_planes; i++)
 		if (b->planes[i].fd < 0)
 			return NULL;

@@ -61,6 +61,7 @@ int lf_cli_connect(struct lf_cli *cli, uint32_t flags, uint32_t max_held, struct
 		.name = "lastframe",
 		.max_held = max_held,
 		.flags = flags,
+		.connect_timeout_ms = lf_cli_timeout_ms(cli) > 0 ? lf_cli_timeout_ms(cli) : 1,
 	};
 	int r = lastframe_connect(&o, out);
 

@@ -126,26 +126,65 @@ static inline uint32_t load_le32(const uint8_t *s)
 DEFINE_CONV30(xrgb30, 20, 0) /* XR30: [29:20] R [19:10] G [9:0] B */
 DEFINE_CONV30(xbgr30, 0, 20) /* XB30: [29:20] B [19:10] G [9:0] R */
 
+/* Branch-free on the common in-range path: out of range maps to 0 or 255. */
 static inline uint8_t clamp8(int v)
 {
-	return v < 0 ? 0 : v > 255 ? 255 : (uint8_t)v;
+	if ((unsigned)v > 255)
+		v = ~v >> 31 & 255;
+	return (uint8_t)v;
 }
 
 /* BT.601 limited range, 16.16 fixed point. */
-static void nv12_row(const uint8_t *y, const uint8_t *uv, uint32_t x0, uint32_t w, uint8_t *d,
-		     unsigned ch)
+#define YC 76309   /* 255/219 */
+#define RV 104597  /* 1.596 */
+#define GU -25675  /* -0.392 */
+#define GV -53279  /* -0.813 */
+#define BU 132201  /* 2.018 */
+
+static inline __attribute__((always_inline)) void nv12_px(uint8_t *d, int c, int rv, int guv,
+							  int bu, unsigned ch)
 {
-	for (uint32_t i = 0; i < w; i++, d += ch) {
-		uint32_t x = x0 + i;
-		int c = ((int)y[x] - 16) * 76309;
-		int u = (int)uv[(x & ~1u)] - 128;
-		int v = (int)uv[(x & ~1u) + 1] - 128;
-		d[0] = clamp8((c + 104597 * v + 32768) >> 16);
-		d[1] = clamp8((c - 25675 * u - 53279 * v + 32768) >> 16);
-		d[2] = clamp8((c + 132201 * u + 32768) >> 16);
-		if (ch == 4)
-			d[3] = 0xff;
+	d[0] = clamp8((c + rv) >> 16);
+	d[1] = clamp8((c + guv) >> 16);
+	d[2] = clamp8((c + bu) >> 16);
+	if (ch == 4)
+		d[3] = 0xff;
+}
+
+/* Two pixels per chroma sample: the chroma terms are computed once per pair.
+ * Inlined with a constant ch, so each output layout gets its own loop. */
+static inline __attribute__((always_inline)) void nv12_row(const uint8_t *y, const uint8_t *uv,
+							   uint32_t x, uint32_t w,
+							   uint8_t *d, unsigned ch)
+{
+	uint32_t end = x + w;
+
+	while (x < end) {
+		const uint8_t *c = uv + (x & ~1u);
+		int u = (int)c[0] - 128, v = (int)c[1] - 128;
+		int rv = RV * v + 32768, guv = GU * u + GV * v + 32768, bu = BU * u + 32768;
+
+		nv12_px(d, ((int)y[x] - 16) * YC, rv, guv, bu, ch);
+		d += ch;
+		/* The pair's second pixel, unless the row (or a crop) ends or
+		 * starts mid-pair. */
+		if (!(x & 1) && x + 1 < end) {
+			nv12_px(d, ((int)y[x + 1] - 16) * YC, rv, guv, bu, ch);
+			d += ch;
+			x++;
+		}
+		x++;
 	}
+}
+
+static void nv12_row_rgb(const uint8_t *y, const uint8_t *uv, uint32_t x, uint32_t w, uint8_t *d)
+{
+	nv12_row(y, uv, x, w, d, 3);
+}
+
+static void nv12_row_rgba(const uint8_t *y, const uint8_t *uv, uint32_t x, uint32_t w, uint8_t *d)
+{
+	nv12_row(y, uv, x, w, d, 4);
 }
 
 static bool rows_fit(const struct lf_src_plane *p, uint32_t last_row, size_t row_end)
@@ -175,8 +214,12 @@ static int convert_nv12(uint32_t height, const struct lf_src_plane *planes, unsi
 		return -EBADMSG;
 	for (uint32_t j = 0; j < r->height; j++) {
 		uint32_t y = r->y + j;
-		nv12_row(yp.data + (size_t)y * yp.stride, uvp.data + (size_t)(y / 2) * uvp.stride,
-			 r->x, r->width, out + j * out_stride, ch);
+		const uint8_t *yrow = yp.data + (size_t)y * yp.stride;
+		const uint8_t *uvrow = uvp.data + (size_t)(y / 2) * uvp.stride;
+		if (ch == 3)
+			nv12_row_rgb(yrow, uvrow, r->x, r->width, out + j * out_stride);
+		else
+			nv12_row_rgba(yrow, uvrow, r->x, r->width, out + j * out_stride);
 	}
 	return 0;
 }

@@ -48,22 +48,21 @@ int lf_client_wait(struct lastframe *lf, int timeout_ms,
 	int r;
 
 	for (;;) {
-		/* Drain what is already there before deciding to sleep. */
-		while ((r = lf_client_read_one(lf, NULL)) > 0) {
+		/* What already arrived counts even when the connection has died
+		 * since: frames received before a BYE are still good. */
+		if (cond(lf, data))
+			return 0;
+		r = lf_client_read_one(lf, NULL);
+		if (r > 0) {
 			if (lf->pending_error) {
 				r = lf->pending_error;
 				lf->pending_error = 0;
 				return r;
 			}
-			if (cond(lf, data))
-				return 0;
+			continue;
 		}
 		if (r < 0)
 			return r;
-		if (cond(lf, data))
-			return 0;
-		if (lf->dead)
-			return lf->dead;
 
 		int wait_ms = -1;
 		if (timeout_ms == 0)
@@ -193,7 +192,11 @@ int lastframe_connect(const struct lastframe_options *opts, struct lastframe **o
 			r = lf->pending_error;
 		goto fail;
 	}
-	r = lf_client_wait(lf, LF_CLIENT_HANDSHAKE_MS, got_welcome, NULL);
+	/* A socket-activated daemon that fails to start accepts and never
+	 * answers: the caller bounds how long that may take. */
+	r = lf_client_wait(lf, opts && opts->connect_timeout_ms ? opts->connect_timeout_ms
+							     : LF_CLIENT_HANDSHAKE_MS,
+			   got_welcome, NULL);
 	if (r < 0)
 		goto fail;
 	*out = lf;

@@ -43,6 +43,20 @@ python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_SEQPA
 run 1 "$L" --socket "$T/stale.sock" grab "$T/b.ppm"
 grep -q "Connection refused (is the service running?" <<<"$out" || lf_fail "stale socket: $out"
 
+# A socket that accepts but never answers (a socket-activated service that
+# fails to start): --timeout bounds the handshake too, not only the frame wait.
+python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.bind(sys.argv[1]); s.listen(4); time.sleep(30)' "$T/mute.sock" &
+mute=$!
+lf_on_exit kill "$mute"
+lf_wait_for 5 test -S "$T/mute.sock"
+start=$(date +%s%N)
+run 1 "$L" --socket "$T/mute.sock" --timeout 0.3 info
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+# Generous bound: the default handshake wait is 5 s; this proves --timeout replaced it.
+[ "$ms" -lt 4000 ] || lf_fail "mute daemon: --timeout 0.3 took $ms ms"
+grep -qi "timed out" <<<"$out" || lf_fail "mute daemon: $out"
+kill "$mute" 2>/dev/null
+
 # --- usage errors: exit 2, before any connection attempt ------------------------
 run 2 "$L" grab "$T/a.jpg"
 grep -q "use .png or .ppm" <<<"$out" || lf_fail "bad extension: $out"

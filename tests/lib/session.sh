@@ -18,6 +18,8 @@
 #   lf_testsrc_start NAME [ARGS]  test producer; waits for its node; sets LF_TESTSRC_PID
 #                                 and LF_TESTSRC_LOG (its stdout/stderr)
 #   lf_daemon_start [ARGS]        lastframed on $LF_SOCKET; waits for the socket; sets LF_DAEMON_PID
+#                                 ($LF_DAEMON_WRAPPER / $LF_TESTSRC_WRAPPER prefix the commands,
+#                                 e.g. "valgrind -q --error-exitcode=9")
 #   lf_wait_for TIMEOUT_S CMD...  retry CMD every 50 ms; lf_fail when TIMEOUT_S passes
 #   lf_try_for TIMEOUT_S CMD...   the same, but returns 1 instead of failing the test
 #   lf_node_exists NAME           a node with node.name NAME is in the graph
@@ -135,6 +137,14 @@ lf__teardown()
 		lf_stop "$pid"
 	done
 	LF_PIDS=()
+	# Under a checking wrapper (valgrind), reports in the logs fail the test.
+	if [ -n "${LF_DAEMON_WRAPPER:-}${LF_TESTSRC_WRAPPER:-}" ] && [ "$rc" -eq 0 ] &&
+	   grep -qE '^==[0-9]+== [^ ]|ERROR: AddressSanitizer' "$LF_TEST_DIR"/lastframed*.log \
+		"$LF_TEST_DIR"/testsrc-*.log 2>/dev/null; then
+		LF_FAIL_MSG="memory checker reports in $(grep -slE '^==[0-9]+== [^ ]|ERROR: AddressSanitizer' \
+			"$LF_TEST_DIR"/lastframed*.log "$LF_TEST_DIR"/testsrc-*.log 2>/dev/null | xargs -n1 basename | tr '\n' ' ')"
+		rc=1
+	fi
 	if [ -n "$LF_TEST_DIR" ] && [ -d "$LF_TEST_DIR" ]; then
 		if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
 			# The runner keeps only our stdout/stderr: put the logs there.
@@ -328,7 +338,8 @@ lf_testsrc_start()
 	local name=$1
 	shift
 	[ -x "$LF_BUILD/lastframe-testsrc" ] || lf_fail "$LF_BUILD/lastframe-testsrc not built"
-	lf_bg "testsrc-$name" "$LF_BUILD/lastframe-testsrc" --name "$name" "$@"
+	# shellcheck disable=SC2086
+	lf_bg "testsrc-$name" ${LF_TESTSRC_WRAPPER:-} "$LF_BUILD/lastframe-testsrc" --name "$name" "$@"
 	LF_TESTSRC_PID=$LF_BG_PID
 	LF_TESTSRC_LOG=$LF_BG_LOG
 	lf_try_for 10 lf__proc_check "$LF_TESTSRC_PID" "lastframe-testsrc $name" lf_node_exists "$name" ||
@@ -340,8 +351,10 @@ lf_daemon_start()
 {
 	[ -x "$LF_BUILD/lastframed" ] || lf_fail "$LF_BUILD/lastframed not built"
 	rm -f "$LF_SOCKET"
-	lf_bg lastframed "$LF_BUILD/lastframed" --socket "$LF_SOCKET" "$@"
+	# LF_DAEMON_WRAPPER: e.g. "valgrind -q --error-exitcode=9" (word-split on purpose).
+	# shellcheck disable=SC2086
+	lf_bg lastframed ${LF_DAEMON_WRAPPER:-} "$LF_BUILD/lastframed" --socket "$LF_SOCKET" "$@"
 	LF_DAEMON_PID=$LF_BG_PID
-	lf_try_for 10 lf__proc_check "$LF_DAEMON_PID" lastframed test -S "$LF_SOCKET" ||
+	lf_try_for "${LF_DAEMON_WRAPPER:+3}10" lf__proc_check "$LF_DAEMON_PID" lastframed test -S "$LF_SOCKET" ||
 		lf_fail "lastframed did not create $LF_SOCKET"
 }

@@ -362,6 +362,44 @@ START_TEST(test_fences_damage_cursor)
 }
 END_TEST
 
+/* Frames that arrived before a BYE are still handed out, then -EPIPE. */
+START_TEST(test_frame_then_bye)
+{
+	struct lastframe_options o = { .socket_path = path };
+	struct lastframe_frame *f;
+	struct lastframe *lf;
+	const void *p;
+	int fds_before = count_fds();
+	pid_t pid = peer_start();
+
+	if (pid == 0) {
+		uint8_t buf[64];
+		int c = peer_handshake(1);
+		peer_format(c, 1, 4, 2);
+		peer_add_buffer(c, 1, 0, 16, 32, 7);
+		peer_frame(c, 1, 0, 1);
+		struct lf_msg_bye b = { { LF_MSG_BYE, 0, sizeof(b) }, LF_BYE_SHUTDOWN, 0 };
+		peer_send(c, &b, sizeof(b), NULL, 0);
+		/* Wait for the client to have read everything before closing. */
+		EXPECT(recv(c, buf, sizeof(buf), 0) >= 0);
+		_exit(0);
+	}
+	ck_assert_int_eq(lastframe_connect(&o, &lf), 0);
+	/* Read it all (FRAME and BYE) before asking for the frame. */
+	for (int i = 0; i < 400 && lastframe_dispatch(lf) >= 0; i++)
+		usleep(5000);
+	ck_assert_int_eq(lastframe_next_frame(lf, 0, &f), 0);
+	ck_assert_uint_eq(f->seq, 1);
+	ck_assert_int_eq(lastframe_frame_map(lf, f, 0, &p, NULL), 0);
+	ck_assert_uint_eq(((const uint8_t *)p)[31], 7);
+	ck_assert_int_eq(lastframe_frame_release(lf, f), -EPIPE); /* freed all the same */
+	ck_assert_int_eq(lastframe_next_frame(lf, 1000, &f), -EPIPE);
+	lastframe_disconnect(lf);
+	peer_wait(pid);
+	ck_assert_int_eq(count_fds(), fds_before);
+}
+END_TEST
+
 START_TEST(test_refused_before_hello)
 {
 	struct lastframe_options o = { .socket_path = path };
@@ -556,6 +594,7 @@ int main(void)
 	tcase_add_test(tc, test_frames_and_map_cache);
 	tcase_add_test(tc, test_generation_change_while_held);
 	tcase_add_test(tc, test_fences_damage_cursor);
+	tcase_add_test(tc, test_frame_then_bye);
 	tcase_add_test(tc, test_refused_before_hello);
 	tcase_add_test(tc, test_bye_and_eof);
 	tcase_add_test(tc, test_unknown_messages);

@@ -145,6 +145,38 @@ START_TEST(bad_flags)
 }
 END_TEST
 
+START_TEST(modifiers_and_list_formats)
+{
+	struct lf_config c;
+	enum lf_config_action act;
+	char err[512] = "";
+
+	ck_assert_int_eq(parse(&c, &act, "--modifiers", "LINEAR,0x0300000000606010", NULL), 0);
+	ck_assert_str_eq(c.modifiers, "LINEAR,0x0300000000606010");
+	ck_assert_int_eq(act, LF_CONFIG_RUN);
+	ck_assert_int_eq(parse(&c, &act, "--modifiers", "bogus", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&c, &act, "--modifiers", "", NULL), -EINVAL);
+	/* --list-formats honours the other flags given with it. */
+	ck_assert_int_eq(parse(&c, &act, "--list-formats", "--shm-only", NULL), 0);
+	ck_assert_int_eq(act, LF_CONFIG_LIST_FORMATS);
+	ck_assert(c.shm_only);
+
+	ck_assert_int_eq(parse(&c, &act, "--allow-users", "root,1234", "--allow-groups", "0", NULL), 0);
+	ck_assert_uint_eq(c.n_allow_uids, 2);
+	ck_assert_uint_eq(c.allow_uids[0], 0);
+	ck_assert_uint_eq(c.allow_uids[1], 1234);
+	ck_assert_uint_eq(c.n_allow_gids, 1);
+	ck_assert_int_eq(parse(&c, &act, "--allow-users", "no-such-user-lf", NULL), -EINVAL);
+	ck_assert_int_eq(parse(&c, &act, "--allow-groups", ",", NULL), -EINVAL);
+
+	lf_config_init(&c);
+	ck_assert_int_eq(lf_config_parse_text(&c, "modifiers = INVALID\n", "t.conf", err, sizeof(err)), 0);
+	ck_assert_str_eq(c.modifiers, "INVALID");
+	ck_assert_int_lt(lf_config_parse_text(&c, "modifiers = 0xzz\n", "t.conf", err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(err, "t.conf:1"));
+}
+END_TEST
+
 START_TEST(file_keys)
 {
 	struct lf_config c;
@@ -282,6 +314,7 @@ int main(void)
 	tcase_add_test(tc, bad_source_specs_leave_config_alone);
 	tcase_add_test(tc, flags);
 	tcase_add_test(tc, bad_flags);
+	tcase_add_test(tc, modifiers_and_list_formats);
 	tcase_add_test(tc, file_keys);
 	tcase_add_test(tc, file_errors_name_the_line);
 	tcase_add_test(tc, flags_win_over_file);

@@ -498,6 +498,37 @@ START_TEST(cursor_bitmap_when_changed)
 }
 END_TEST
 
+/* PipeWire removed a buffer (capture set its fds to -1) while the latest
+ * frame still refers to it: a new client is not failed, it gets the next
+ * frame; a client that already knows the buffer is unaffected. */
+START_TEST(removed_buffer_is_skipped)
+{
+	struct lf_proto_msg m;
+	int first, c, saved;
+
+	bufs[1].type = LF_BUFFER_DMABUF; /* no read-only copy: its own fd is needed */
+	first = cl_hello(0, 1, NULL);
+	publish(1); /* announced to the first client: the server caches it */
+	ck_assert_int_eq(cl_recv_nofd(first, &m), LF_MSG_ADD_BUFFER);
+	ck_assert_int_eq(cl_recv_nofd(first, &m), LF_MSG_FRAME);
+	cl_release(first, &m.u.frame);
+	saved = bufs[1].planes[0].fd;
+	bufs[1].planes[0].fd = -1;
+	c = cl_hello(0, 1, NULL);
+	ck_assert_int_eq(cl_recv_nofd(c, &m), 0);
+	ck_assert_uint_eq(lf_server_client_count(srv), 2);
+	publish(0);
+	ck_assert_int_eq(cl_recv_nofd(c, &m), LF_MSG_ADD_BUFFER);
+	ck_assert_int_eq(cl_recv_nofd(c, &m), LF_MSG_FRAME);
+	ck_assert_uint_eq(m.u.frame.buffer_id, 10);
+	bufs[1].planes[0].fd = saved;
+	bufs[1].type = LF_BUFFER_MEMFD;
+	close(c);
+	close(first);
+	pump();
+}
+END_TEST
+
 START_TEST(bye_on_destroy)
 {
 	struct lf_proto_msg m;
@@ -645,6 +676,7 @@ int main(void)
 	tcase_add_test(tc, early_fences);
 	tcase_add_test(tc, control_client_and_stats);
 	tcase_add_test(tc, cursor_bitmap_when_changed);
+	tcase_add_test(tc, removed_buffer_is_skipped);
 	tcase_add_test(tc, bye_on_destroy);
 	tcase_add_test(tc, socket_files);
 	tcase_add_test(tc, allow_lists);

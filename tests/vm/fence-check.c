@@ -44,14 +44,18 @@ struct tally {
 	char first_bad[256];
 };
 
-/* Byte offsets of R, G, B in a 4-byte pixel, or false for formats we don't read. */
-static bool rgb_offsets(uint32_t drm_format, int off[3])
+/* How to read plane 0 as RGB: bytes per pixel and the offsets of R, G, B in
+ * a pixel; false for formats we don't read. NV12's pattern is grey (U = V =
+ * 128), so its luma plane alone is the picture: R = G = B = Y. */
+static bool rgb_layout(uint32_t drm_format, int *bpp, int off[3])
 {
 	switch (drm_format) {
 	case FOURCC('X', 'R', '2', '4'): case FOURCC('A', 'R', '2', '4'): /* B G R x */
-		off[0] = 2; off[1] = 1; off[2] = 0; return true;
+		*bpp = 4; off[0] = 2; off[1] = 1; off[2] = 0; return true;
 	case FOURCC('X', 'B', '2', '4'): case FOURCC('A', 'B', '2', '4'): /* R G B x */
-		off[0] = 0; off[1] = 1; off[2] = 2; return true;
+		*bpp = 4; off[0] = 0; off[1] = 1; off[2] = 2; return true;
+	case FOURCC('N', 'V', '1', '2'):
+		*bpp = 1; off[0] = off[1] = off[2] = 0; return true;
 	default:
 		return false;
 	}
@@ -65,7 +69,7 @@ static void note_bad(struct tally *t, const struct lastframe_frame *f, const cha
 }
 
 /* The pattern in the mapped plane, read right now. */
-static void read_pattern(const struct lastframe_frame *f, const uint8_t *px, const int off[3],
+static void read_pattern(const struct lastframe_frame *f, const uint8_t *px, int bpp, const int off[3],
 			 uint8_t *rgb, struct lf_pattern_result *res)
 {
 	const struct lastframe_plane *p = &f->planes[0];
@@ -74,7 +78,7 @@ static void read_pattern(const struct lastframe_frame *f, const uint8_t *px, con
 		for (uint32_t x = 0; x < f->width; x++)
 			for (int c = 0; c < 3; c++)
 				rgb[((size_t)y * f->width + x) * 3 + c] =
-					px[(size_t)y * p->stride + (size_t)x * 4 + off[c]];
+					px[(size_t)y * p->stride + (size_t)x * (size_t)bpp + off[c]];
 	lf_pattern_check_rgb(rgb, f->width, f->height, (size_t)f->width * 3, res);
 }
 
@@ -83,14 +87,15 @@ static int check_frame(struct tally *t, const struct lastframe_frame *f, uint8_t
 	const struct lastframe_plane *p = &f->planes[0];
 	struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
 	struct lf_pattern_result res, fin;
+	/* Plane 0 only; a plane may share the fd (NV12's UV), never needed here. */
 	size_t len = (size_t)p->stride * f->height + p->offset;
 	bool signalled, bad = false;
 	void *map;
-	int off[3];
+	int off[3], bpp;
 
 	if (f->buffer_type != LASTFRAME_BUFFER_DMABUF)
 		return -EPROTO;
-	if (!rgb_offsets(f->drm_format, off))
+	if (!rgb_layout(f->drm_format, &bpp, off))
 		return -ENOTSUP;
 	t->frames++;
 	if (f->flags & LASTFRAME_FRAME_FENCE_TIMEOUT)
@@ -120,7 +125,7 @@ static int check_frame(struct tally *t, const struct lastframe_frame *f, uint8_t
 		note_bad(t, f, "mmap failed");
 		return 0;
 	}
-	read_pattern(f, (const uint8_t *)map + p->offset, off, rgb, &res);
+	read_pattern(f, (const uint8_t *)map + p->offset, bpp, off, rgb, &res);
 	fin = res;
 	if (!signalled && (f->flags & LASTFRAME_FRAME_FENCE_TIMEOUT)) {
 		/* Published on timeout (lastframed --fence-timeout-publish): known
@@ -136,7 +141,7 @@ static int check_frame(struct tally *t, const struct lastframe_frame *f, uint8_t
 		if (poll(&pfd, 1, 5000) != 1) {
 			note_bad(t, f, "write fence never signalled");
 		} else {
-			read_pattern(f, (const uint8_t *)map + p->offset, off, rgb, &fin);
+			read_pattern(f, (const uint8_t *)map + p->offset, bpp, off, rgb, &fin);
 		}
 		if (!res.complete || !fin.complete || res.counter != fin.counter) {
 			t->stale++;

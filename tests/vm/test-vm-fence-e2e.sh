@@ -6,8 +6,8 @@
 #  1. --fence-delay-ms 30: over >= 300 frames no client gets a frame before
 #     its fence signalled (fence-check: fence state on arrival, full pattern,
 #     newer counter, on every frame); `lastframe stats` counts them as waited.
-#  1b. A client asking for early fences gets frames with their sync_files
-#     and, after waiting on them, final pixels.
+#  1b. Meanwhile a second client, asking for early fences, gets frames with
+#     their sync_files and, after waiting on them, final pixels.
 #  2. A fence that does not signal (producer frozen with SIGSTOP while its
 #     frame's fence is pending) takes the timeout path; later frames flow.
 #  2b. Fences that never signal: no frame reaches a client (timeouts
@@ -16,6 +16,7 @@
 #     frames, so checks 1-2 can fail.
 #  4. --fence-delay-ms 0 (signalled before queueing): the frames are counted
 #     as already signalled, wait p50 < 1 ms.
+#  5. NV12 (two planes in one dmabuf) with 30 ms fences: all frames final.
 # Numbers go to $LF_VM_OUT/fence-e2e.json when run in the VM.
 set -euo pipefail
 LF_ROOT=${LF_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -58,16 +59,20 @@ lf_wait_for 30 is_streaming
 info=$("$LF_BUILD/lastframe" --timeout 5 info --json)
 lf_log "info: $info"
 [ "$(json_get "$info" buffer_type)" = dmabuf ] || lf_fail "stream is not dmabuf: $info"
+# Two clients at once: a plain one, and one with early fences (1b) that
+# waits on the daemon's sync_files itself.
+"$CHECK" --early --frames 60 > "$LF_TEST_DIR/early.json" 2>&1 &
+early_pid=$!
 res1=$("$CHECK" --frames "$FRAMES") || lf_fail "frames reached the client before their fence signalled: $res1"
 st1=$(stats)
+wait "$early_pid" || lf_fail "early-fence client saw bad frames: $(cat "$LF_TEST_DIR/early.json")"
+resE=$(tail -n1 "$LF_TEST_DIR/early.json")
 lf_log "1. fence-check: $res1"
 lf_log "1. stats: $st1"
 [ "$(json_get "$st1" fence_disabled)" = false ] || lf_fail "fence waiting disabled: $st1"
 waited=$(json_get "$st1" fence_waited)
 [ "$waited" -ge "$FRAMES" ] || lf_fail "only $waited frames counted as waited (want >= $FRAMES): $st1"
 
-# --- 1b. early publish: clients that wait on the sync_files themselves -------
-resE=$("$CHECK" --early --frames 60) || lf_fail "early-fence client saw bad frames: $resE"
 lf_log "1b. --early: $resE"
 [ "$(json_get "$resE" early)" -gt 0 ] || lf_fail "no frame came early with its sync_files: $resE"
 
@@ -128,6 +133,19 @@ p50_4=$(json_get "$st4" fence_wait_p50_ns)
 [ "$p50_4" -lt 1000000 ] || lf_fail "already-signalled wait p50 $p50_4 ns >= 1 ms: $st4"
 daemon_stop
 
+# --- 5. two planes (NV12 in one dmabuf): one sync_file for both ------------
+lf_testsrc_start fsrcnv12 --vgem --dmabuf-mode nv12 --size "$SIZE" --rate "$RATE" --fence-delay-ms 30
+lf_daemon_start --target fsrcnv12
+lf_wait_for 30 is_streaming
+info5=$("$LF_BUILD/lastframe" --timeout 5 info --json)
+[ "$(json_get "$info5" drm_format)" = NV12 ] && [ "$(json_get "$info5" buffer_type)" = dmabuf ] ||
+  lf_fail "NV12 stream not negotiated as a dmabuf: $info5"
+res5=$("$CHECK" --frames 60) || lf_fail "NV12: frames reached the client before their fence signalled: $res5"
+st5=$(stats)
+lf_log "5. NV12: $res5; stats: $st5"
+[ "$(json_get "$st5" fence_waited)" -ge 60 ] || lf_fail "NV12 frames not counted as waited: $st5"
+daemon_stop
+
 # Sanitizer builds (make SAN=1) report on exit: any report fails the test.
 if grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$LF_TEST_DIR"/lastframed*.log 2>/dev/null; then
   lf_fail "sanitizer report in the daemon's log"
@@ -139,8 +157,9 @@ echo "fence e2e: $FRAMES frames with 30 ms fences all final; waited=$waited," \
   "early client: $(json_get "$resE" early) early frames, all final after waiting on their sync_files;" \
   "timeouts $t0 -> $t1 and frames flowed after;" \
   "never-signalled: no frame delivered, $(json_get "$stN" fence_timeouts) timeouts; published flagged with --fence-timeout-publish; negative control saw stale frames;" \
-  "already signalled: $already, p50 $(ms "$p50_4") ms"
+  "already signalled: $already, p50 $(ms "$p50_4") ms;" \
+  "NV12: $(json_get "$res5" good)/$(json_get "$res5" frames) final"
 if [ -n "$RESULTS" ] && [ -d "$RESULTS" ]; then
-  printf '{"delay30":{"check":%s,"stats":%s},"early":%s,"timeout":{"before":%s,"after":%s,"check":%s},"never":{"check":%s,"stats":%s,"publish":%s},"no_wait":%s,"delay0":{"check":%s,"stats":%s}}\n' \
-    "$res1" "$st1" "$resE" "$t0" "$t1" "$res2" "$resN" "$stN" "$resP" "$res3" "$res4" "$st4" > "$RESULTS/fence-e2e.json"
+  printf '{"delay30":{"check":%s,"stats":%s},"early":%s,"timeout":{"before":%s,"after":%s,"check":%s},"never":{"check":%s,"stats":%s,"publish":%s},"no_wait":%s,"delay0":{"check":%s,"stats":%s},"nv12":{"check":%s,"stats":%s}}\n' \
+    "$res1" "$st1" "$resE" "$t0" "$t1" "$res2" "$resN" "$stN" "$resP" "$res3" "$res4" "$st4" "$res5" "$st5" > "$RESULTS/fence-e2e.json"
 fi
