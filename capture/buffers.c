@@ -125,6 +125,8 @@ void capture_buffer_remove(struct lf_capture *c, struct pw_buffer *b)
 {
 	struct cap_buffer *cb = b->user_data;
 
+	if (c->held == b)
+		c->held = NULL; /* PipeWire takes it back itself */
 	c->set_stale = true;
 	if (cb)
 		orphan(cb);

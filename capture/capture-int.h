@@ -65,6 +65,12 @@ struct lf_capture {
 	struct lf_pool pool;
 	struct lf_meta_state meta;
 
+	/* No client connected: MemPtr frames are not copied; the newest
+	 * producer buffer is held (dequeued) and copied when one arrives. */
+	bool idle;
+	struct pw_buffer *held;
+	uint64_t held_pts, held_recv_ns;
+
 	uint64_t seq;
 	struct lf_capture_stats stats;
 	uint64_t fps_ring[FPS_RING];

@@ -36,6 +36,7 @@ struct lf_capture_stats {
 	uint64_t frames_in;        /* buffers dequeued */
 	uint64_t frames_out;       /* frames handed to the owner */
 	uint64_t frames_dropped;   /* superseded in a burst */
+	uint64_t frames_deferred;  /* MemPtr frames held uncopied: nobody connected */
 	uint64_t frames_corrupted; /* CORRUPTED / empty / cursor-only */
 	uint64_t copies;           /* MemPtr frames copied into the pool */
 	uint64_t renegotiations;
@@ -68,6 +69,12 @@ int lf_capture_set_target(struct lf_capture *c, const char *target);
 /* A client (or the daemon's import probe) could not use this pair: drop it and
  * renegotiate; ends at shared memory. */
 int lf_capture_report_import_failure(struct lf_capture *c, uint32_t drm_format, uint64_t modifier);
+
+/* Whether anyone consumes frames now (the daemon: a client is connected).
+ * Without consumers, MemPtr frames are not copied: the newest producer buffer
+ * is held instead and copied (and delivered) as soon as demand returns.
+ * Starts true. */
+void lf_capture_set_demand(struct lf_capture *c, bool wanted);
 
 /* The format in use, or NULL. */
 const struct lf_video_format *lf_capture_get_format(struct lf_capture *c);

@@ -150,7 +150,10 @@ static void on_fill_stats(void *data, struct lf_msg_stats *st)
 
 static void on_clients_changed(void *data, uint32_t n_clients)
 {
-	update_status(data);
+	struct daemon *d = data;
+
+	lf_capture_set_demand(d->capture, n_clients > 0);
+	update_status(d);
 }
 
 static const struct lf_capture_events capture_events = {
@@ -181,6 +184,8 @@ static void on_mutter_node(void *data, const char *target)
 	} else {
 		d->copts.target = d->mutter_target;
 		r = lf_capture_new(d->loop, d->context, &d->copts, &capture_events, d, &d->capture);
+		if (r >= 0)
+			lf_capture_set_demand(d->capture, lf_server_client_count(d->server) > 0);
 		if (r < 0) {
 			/* Fatal: without capture there is nothing to serve; systemd restarts us. */
 			lf_err("cannot start capture of Mutter's node %s: %s", target, strerror(-r));
@@ -329,6 +334,8 @@ static int start_source(struct daemon *d)
 	r = lf_capture_new(d->loop, d->context, &d->copts, &capture_events, d, &d->capture);
 	if (r < 0)
 		lf_err("cannot start capture: %s", strerror(-r));
+	else
+		lf_capture_set_demand(d->capture, lf_server_client_count(d->server) > 0);
 	return r;
 }
 
