@@ -160,7 +160,9 @@ static void fill_meta(struct producer *p, struct spa_buffer *sb, enum frame_kind
 			uint32_t color = 0xff000000u | (counter * 0x10101u & 0xffffffu);
 
 			mc->bitmap_offset = sizeof(*mc);
-			bm->format = SPA_VIDEO_FORMAT_ARGB;
+			/* 0xAARRGGBB words are B,G,R,A bytes in memory: SPA's BGRA
+			 * (SPA names byte order; ARGB would be A,R,G,B bytes). */
+			bm->format = SPA_VIDEO_FORMAT_BGRA;
 			bm->size.width = bm->size.height = CURSOR_BITMAP;
 			bm->stride = CURSOR_BITMAP * 4;
 			bm->offset = sizeof(*bm);
