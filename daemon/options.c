@@ -531,63 +531,6 @@ out:
 	return r;
 }
 
-void lf_config_usage(FILE *f)
-{
-	fputs(
-"Usage: lastframed [OPTION]...\n"
-"Keep the latest frame of a PipeWire screencast and share it, zero-copy, with\n"
-"local clients over a Unix socket (see lastframe(1) and lastframed(8)).\n"
-"\n"
-"Source:\n"
-"      --source SPEC       where frames come from:\n"
-"                            node:TARGET   a PipeWire node by node.name or object.serial\n"
-"                            mutter        Mutter's primary monitor (org.gnome.Mutter.ScreenCast)\n"
-"                            mutter:monitor=CONNECTOR   a monitor by connector (e.g. Meta-0)\n"
-"                            mutter:virtual[=WxH]       a new virtual monitor\n"
-"                            auto          let the session manager pick (default)\n"
-"  -t, --target NODE       same as --source node:NODE\n"
-"      --cursor MODE       Mutter cursor: hidden (default), embedded or metadata\n"
-"      --shm-only          never negotiate dmabuf, shared memory only\n"
-"      --modifiers LIST    offer these DRM format modifiers instead of asking EGL\n"
-"                          (comma-separated: LINEAR, INVALID, 0x0300000000606010…)\n"
-"      --list-formats      print the formats and modifiers lastframed would offer\n"
-"                          (and whether EGL reported them), then exit\n"
-"\n"
-"Serving:\n"
-"  -s, --socket PATH       listen on PATH (default: $LASTFRAME_SOCKET, else\n"
-"                          $XDG_RUNTIME_DIR/lastframe/socket); ignored when systemd\n"
-"                          passes a socket (socket activation)\n"
-"      --max-clients N     most clients at once (default 64)\n"
-"      --lease-timeout-ms MS  a client holding a frame longer is dropped (default 1000)\n"
-"      --allow-users LIST  users (names or uids, comma-separated) that may connect\n"
-"                          besides lastframed's own user (checked with SO_PEERCRED)\n"
-"      --allow-groups LIST groups whose members may connect; the socket's mode\n"
-"                          (0600) must be relaxed for them to reach it\n"
-"      --fence-timeout-ms MS  longest wait for a dmabuf fence (default 100)\n"
-"      --fence-timeout-publish  publish a frame whose fence timed out (flagged\n"
-"                          FENCE_TIMEOUT) instead of dropping it\n"
-"      --no-fence-wait     never wait for dmabuf fences (clients may see\n"
-"                          unfinished frames; for tests and debugging)\n"
-"\n"
-"Configuration and logging:\n"
-"  -c, --config FILE       read FILE instead of $XDG_CONFIG_HOME/lastframe/lastframed.conf\n"
-"      --no-config         read no config file\n"
-"  -v, --verbose           log debug messages\n"
-"      --log-level LEVEL   err, warning, notice, info (default) or debug\n"
-"  -h, --help              show this help and exit\n"
-"  -V, --version           show the version and exit\n"
-"\n"
-"The config file holds 'key = value' lines with the long option names as keys\n"
-"(source, cursor, socket, shm-only, modifiers, log-level, fence-timeout-ms,\n"
-"max-clients, lease-timeout-ms, fence-timeout-publish, no-fence-wait,\n"
-"allow-users, allow-groups); '#' starts\n"
-"a comment. Flags override the file.\n"
-"\n"
-"Under systemd (Type=notify) lastframed reports READY=1, STATUS= and WATCHDOG=1.\n"
-"SIGTERM or SIGINT: tell clients BYE and exit 0.\n"
-"Exit status: 0 clean shutdown, 1 runtime error, 2 usage or config error.\n", f);
-}
-
 int lf_config_parse_args(struct lf_config *c, int argc, char **argv, enum lf_config_action *action)
 {
 	enum {
