@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include "daemon/options.h"
+#include "daemon/options-values.h"
 #include "capture/modifiers.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <grp.h>
-#include <pwd.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -50,41 +49,6 @@ static const char *const key_names[K_COUNT] = {
 };
 
 /* "alice,1001" → ids; names through NSS. The list replaces any earlier one. */
-static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
-
-static int parse_ids(const char *v, bool groups, uint32_t *ids, uint32_t *n)
-{
-	char buf[LF_CONFIG_STR], *save = NULL, *tok;
-	uint32_t count = 0;
-
-	if (!*v || strlen(v) >= sizeof(buf))
-		return -EINVAL;
-	strcpy(buf, v);
-	for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
-		uint32_t id;
-
-		if (count == LF_CONFIG_MAX_IDS)
-			return -E2BIG;
-		if (parse_u32(tok, 0, UINT32_MAX - 1, &id) < 0) {
-			if (groups) {
-				struct group *g = getgrnam(tok);
-				if (!g)
-					return -ENOENT;
-				id = g->gr_gid;
-			} else {
-				struct passwd *pw = getpwnam(tok);
-				if (!pw)
-					return -ENOENT;
-				id = pw->pw_uid;
-			}
-		}
-		ids[count++] = id;
-	}
-	if (count == 0)
-		return -EINVAL;
-	*n = count;
-	return 0;
-}
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -111,109 +75,6 @@ void lf_config_init(struct lf_config *c)
 	c->lease_timeout_ms = 1000;
 }
 
-static int copy_str(char *dst, size_t len, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= len)
-		return -ENAMETOOLONG;
-	memcpy(dst, src, n + 1);
-	return 0;
-}
-
-static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!*s || *s == '-' || *s == '+')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -EINVAL;
-	*out = (uint32_t)v;
-	return 0;
-}
-
-static int parse_bool(const char *s, bool *out)
-{
-	static const char *const yes[] = { "1", "yes", "true", "on" };
-	static const char *const no[] = { "0", "no", "false", "off" };
-
-	for (size_t i = 0; i < 4; i++) {
-		if (!strcasecmp(s, yes[i])) {
-			*out = true;
-			return 0;
-		}
-		if (!strcasecmp(s, no[i])) {
-			*out = false;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-static int parse_log_level(const char *s, int *out)
-{
-	static const struct { const char *name; int prio; } names[] = {
-		{ "emerg", LOG_EMERG }, { "alert", LOG_ALERT }, { "crit", LOG_CRIT },
-		{ "err", LOG_ERR }, { "error", LOG_ERR }, { "warning", LOG_WARNING },
-		{ "warn", LOG_WARNING }, { "notice", LOG_NOTICE }, { "info", LOG_INFO },
-		{ "debug", LOG_DEBUG },
-	};
-	uint32_t v;
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!strcasecmp(s, names[i].name)) {
-			*out = names[i].prio;
-			return 0;
-		}
-	}
-	if (parse_u32(s, 0, 7, &v) < 0)
-		return -EINVAL;
-	*out = (int)v;
-	return 0;
-}
-
-static int parse_cursor(const char *s, enum lf_cursor_mode *out)
-{
-	if (!strcmp(s, "hidden"))
-		*out = LF_CURSOR_HIDDEN;
-	else if (!strcmp(s, "embedded"))
-		*out = LF_CURSOR_EMBEDDED;
-	else if (!strcmp(s, "metadata"))
-		*out = LF_CURSOR_METADATA;
-	else
-		return -EINVAL;
-	return 0;
-}
-
-const char *lf_cursor_mode_name(enum lf_cursor_mode m)
-{
-	switch (m) {
-	case LF_CURSOR_HIDDEN: return "hidden";
-	case LF_CURSOR_EMBEDDED: return "embedded";
-	case LF_CURSOR_METADATA: return "metadata";
-	}
-	return "?";
-}
-
-static int parse_size(const char *s, uint32_t *w, uint32_t *h)
-{
-	char buf[32];
-	char *x;
-
-	if (copy_str(buf, sizeof(buf), s) < 0)
-		return -EINVAL;
-	x = strchr(buf, 'x');
-	if (!x)
-		return -EINVAL;
-	*x = '\0';
-	if (parse_u32(buf, 1, 16384, w) < 0 || parse_u32(x + 1, 1, 16384, h) < 0)
-		return -EINVAL;
-	return 0;
-}
 
 int lf_config_parse_source(struct lf_config *c, const char *spec)
 {
@@ -223,7 +84,7 @@ int lf_config_parse_source(struct lf_config *c, const char *spec)
 		t.source = LF_SOURCE_AUTO;
 		t.target[0] = '\0';
 	} else if (!strncmp(spec, "node:", 5)) {
-		if (!spec[5] || copy_str(t.target, sizeof(t.target), spec + 5) < 0)
+		if (!spec[5] || lf_opt_copy_str(t.target, sizeof(t.target), spec + 5) < 0)
 			return -EINVAL;
 		t.source = LF_SOURCE_NODE;
 	} else if (!strcmp(spec, "mutter") || !strncmp(spec, "mutter:", 7)) {
@@ -239,13 +100,13 @@ int lf_config_parse_source(struct lf_config *c, const char *spec)
 		if (!strcmp(arg, "") || !strcmp(arg, "monitor")) {
 			/* primary monitor */
 		} else if (!strncmp(arg, "monitor=", 8)) {
-			if (!arg[8] || copy_str(t.connector, sizeof(t.connector), arg + 8) < 0)
+			if (!arg[8] || lf_opt_copy_str(t.connector, sizeof(t.connector), arg + 8) < 0)
 				return -EINVAL;
 		} else if (!strcmp(arg, "virtual")) {
 			t.mutter_record = LF_MUTTER_VIRTUAL;
 		} else if (!strncmp(arg, "virtual=", 8)) {
 			t.mutter_record = LF_MUTTER_VIRTUAL;
-			if (parse_size(arg + 8, &t.virtual_width, &t.virtual_height) < 0)
+			if (lf_opt_parse_size(arg + 8, &t.virtual_width, &t.virtual_height) < 0)
 				return -EINVAL;
 		} else {
 			return -EINVAL;
@@ -294,26 +155,26 @@ static int apply_key(struct lf_config *c, enum key_id k, const char *v, char *er
 			       "mutter[:virtual[=WxH]|:monitor[=CONNECTOR]] or auto)", v);
 		break;
 	case K_CURSOR:
-		r = parse_cursor(v, &c->cursor);
+		r = lf_opt_parse_cursor(v, &c->cursor);
 		if (r < 0)
 			seterr(err, errlen, "invalid cursor mode '%s' (expected hidden, embedded or metadata)", v);
 		break;
 	case K_SOCKET:
-		r = (*v && copy_str(c->socket_path, sizeof(c->socket_path), v) == 0) ? 0 : -EINVAL;
+		r = (*v && lf_opt_copy_str(c->socket_path, sizeof(c->socket_path), v) == 0) ? 0 : -EINVAL;
 		if (r < 0)
 			seterr(err, errlen, "invalid socket path '%s' (empty or longer than %zu bytes)",
 			       v, sizeof(c->socket_path) - 1);
 		break;
 	case K_SHM_ONLY:
-		r = parse_bool(v, &c->shm_only);
+		r = lf_opt_parse_bool(v, &c->shm_only);
 		if (r < 0)
 			seterr(err, errlen, "invalid boolean '%s' for shm-only (expected yes or no)", v);
 		break;
 	case K_ALLOW_UIDS:
 	case K_ALLOW_GIDS:
 		/* uid_t and gid_t are 32-bit unsigned on Linux. */
-		r = k == K_ALLOW_UIDS ? parse_ids(v, false, (uint32_t *)c->allow_uids, &c->n_allow_uids)
-				      : parse_ids(v, true, (uint32_t *)c->allow_gids, &c->n_allow_gids);
+		r = k == K_ALLOW_UIDS ? lf_opt_parse_ids(v, false, (uint32_t *)c->allow_uids, &c->n_allow_uids)
+				      : lf_opt_parse_ids(v, true, (uint32_t *)c->allow_gids, &c->n_allow_gids);
 		if (r < 0)
 			seterr(err, errlen, "invalid %s '%s' (%s)", key_names[k], v,
 			       r == -ENOENT ? "no such name" : r == -E2BIG ? "at most 16 entries"
@@ -329,7 +190,7 @@ static int apply_key(struct lf_config *c, enum key_id k, const char *v, char *er
 		if (r >= 0 && n == 0)
 			r = -EINVAL;
 		if (r >= 0)
-			r = copy_str(c->modifiers, sizeof(c->modifiers), v);
+			r = lf_opt_copy_str(c->modifiers, sizeof(c->modifiers), v);
 		if (r < 0)
 			seterr(err, errlen, "invalid modifier list '%s' (expected comma-separated "
 			       "LINEAR, INVALID or 0x… values)", v);
@@ -337,12 +198,12 @@ static int apply_key(struct lf_config *c, enum key_id k, const char *v, char *er
 	}
 	case K_FENCE_PUBLISH:
 	case K_NO_FENCE_WAIT:
-		r = parse_bool(v, k == K_FENCE_PUBLISH ? &c->fence_timeout_publish : &c->no_fence_wait);
+		r = lf_opt_parse_bool(v, k == K_FENCE_PUBLISH ? &c->fence_timeout_publish : &c->no_fence_wait);
 		if (r < 0)
 			seterr(err, errlen, "invalid boolean '%s' for %s (expected yes or no)", v, key_names[k]);
 		break;
 	case K_LOG_LEVEL:
-		r = parse_log_level(v, &c->log_level);
+		r = lf_opt_parse_log_level(v, &c->log_level);
 		if (r == 0)
 			c->log_level_given = true;
 		if (r < 0)
@@ -351,7 +212,7 @@ static int apply_key(struct lf_config *c, enum key_id k, const char *v, char *er
 	case K_FENCE_TIMEOUT:
 	case K_MAX_CLIENTS:
 	case K_LEASE_TIMEOUT:
-		r = parse_u32(v, 1, k == K_MAX_CLIENTS ? 4096 : 60000, &u);
+		r = lf_opt_parse_u32(v, 1, k == K_MAX_CLIENTS ? 4096 : 60000, &u);
 		if (r < 0) {
 			seterr(err, errlen, "invalid value '%s' for %s (expected 1-%u)", v, key_names[k],
 			       k == K_MAX_CLIENTS ? 4096 : 60000);
@@ -575,7 +436,7 @@ int lf_config_parse_args(struct lf_config *c, int argc, char **argv, enum lf_con
 		case 'h': *action = LF_CONFIG_HELP; return 0;
 		case 'V': *action = LF_CONFIG_VERSION; return 0;
 		case 'c':
-			if (copy_str(c->config_path, sizeof(c->config_path), optarg) < 0 || !*optarg) {
+			if (lf_opt_copy_str(c->config_path, sizeof(c->config_path), optarg) < 0 || !*optarg) {
 				fprintf(stderr, "lastframed: invalid config path '%s'\n", optarg);
 				return -EINVAL;
 			}
