@@ -27,6 +27,9 @@
 #define POD_BUF_SIZE (64 * 1024)
 #define CURSOR_BITMAP 32
 #define MAX_LINKS 16
+/* Burst flushing: a graph cycle every 20 ms while buffers are still queued,
+ * at most FLUSH_MAX of them (10 s). */
+#define FLUSH_MAX 500
 
 enum frame_kind { KIND_FRAME, KIND_CURSOR, KIND_CORRUPT };
 static const char *const kind_names[] = { "frame", "cursor", "corrupt" };
@@ -321,24 +324,40 @@ static void on_frame_timer(void *data, uint64_t expirations)
 		if (produce_one(p) < 0)
 			break;
 	if (n > 1) {
-		/* A burst leaves frames queued behind a consumer that has not
-		 * taken the previous one yet (one buffer per graph cycle): keep
-		 * running cycles for a while (~0.5 s) so the newest one goes out
-		 * even on a slow machine. Idle cycles cost nothing. */
-		p->flushes_left = 25;
+		/* Each trigger normally sends one queued buffer on. Should any
+		 * still be queued, run more cycles, but only while some are:
+		 * on PipeWire 0.3.65 a cycle with nothing queued overwrites the
+		 * link's buffer slot, and a consumer that had not read the
+		 * newest frame yet (a loaded machine) loses it for good. */
+		p->flushes_left = FLUSH_MAX;
 		set_timer(p, p->flush_timer, 2 * 1000000ull, 0);
 	}
+}
+
+static uint32_t queued_buffers(struct producer *p)
+{
+	struct pw_time t;
+
+	if (pw_stream_get_time_n(p->stream, &t, sizeof(t)) < 0)
+		return 0;
+	return t.queued_buffers;
 }
 
 static void on_flush_timer(void *data, uint64_t expirations)
 {
 	struct producer *p = data;
+	uint32_t queued = queued_buffers(p);
 
-	if (!p->streaming || p->flushes_left == 0)
+	if (!p->streaming || queued == 0)
 		return;
+	if (p->flushes_left == 0) {
+		fprintf(stderr, "lastframe-testsrc: %" PRIu32 " buffers still queued after %u cycles\n",
+			queued, FLUSH_MAX);
+		return;
+	}
+	p->flushes_left--;
 	pw_stream_trigger_process(p->stream);
-	if (--p->flushes_left)
-		set_timer(p, p->flush_timer, 20 * 1000000ull, 0);
+	set_timer(p, p->flush_timer, 20 * 1000000ull, 0);
 }
 
 static void on_exit_timer(void *data, uint64_t expirations)
