@@ -21,17 +21,16 @@
 #include <spa/utils/result.h>
 
 #include "tests/testsrc/buffers.h"
+#include "tests/testsrc/fill.h"
 #include "tests/testsrc/testsrc.h"
 
 #define MAX_PARAMS 8
 #define POD_BUF_SIZE (64 * 1024)
-#define CURSOR_BITMAP 32
 #define MAX_LINKS 16
 /* Burst flushing: a graph cycle every 20 ms while buffers are still queued,
  * at most FLUSH_MAX of them (10 s). */
 #define FLUSH_MAX 500
 
-enum frame_kind { KIND_FRAME, KIND_CURSOR, KIND_CORRUPT };
 static const char *const kind_names[] = { "frame", "cursor", "corrupt" };
 
 struct producer {
@@ -85,13 +84,13 @@ static void set_timer(struct producer *p, struct spa_source *t, uint64_t first_n
 	pw_loop_update_timer(p->loop, t, first_ns ? &v : NULL, interval_ns ? &i : NULL, false);
 }
 
-static enum frame_kind kind_of(const struct ts_options *o, uint32_t counter)
+static enum ts_frame_kind kind_of(const struct ts_options *o, uint32_t counter)
 {
 	if (o->cursor_every && (counter + 1) % o->cursor_every == 0)
-		return KIND_CURSOR;
+		return TS_KIND_CURSOR;
 	if (o->corrupt_every && (counter + 1) % o->corrupt_every == 0)
-		return KIND_CORRUPT;
-	return KIND_FRAME;
+		return TS_KIND_CORRUPT;
+	return TS_KIND_FRAME;
 }
 
 static int announce(struct producer *p)
@@ -105,92 +104,6 @@ static int announce(struct producer *p)
 	return pw_stream_update_params(p->stream, params, (uint32_t)n);
 }
 
-/* ---- drawing ------------------------------------------------------------ */
-
-static void draw(struct producer *p, struct ts_buf *tb, struct spa_buffer *sb,
-		 enum frame_kind kind, uint32_t counter)
-{
-	uint8_t *planes[TS_MAX_PLANES];
-
-	if (ts_buf_planes(tb, sb, &p->fmt, planes) < 0)
-		return;
-	/* Buffers that must never reach a client get pixels that fail --verify. */
-	if (kind == KIND_FRAME)
-		lf_pattern_fill(p->fmt.pattern, counter, p->fmt.width, p->fmt.height, planes,
-				p->fmt.strides);
-	else
-		lf_pattern_fill_poison(p->fmt.pattern, p->fmt.width, p->fmt.height, planes,
-				       p->fmt.strides);
-}
-
-static void fill_meta(struct producer *p, struct spa_buffer *sb, enum frame_kind kind,
-		      uint32_t counter)
-{
-	struct spa_meta_header *h;
-	struct spa_meta_cursor *mc;
-	struct spa_meta *m;
-
-	if ((h = spa_buffer_find_meta_data(sb, SPA_META_Header, sizeof(*h)))) {
-		h->flags = kind == KIND_CORRUPT ? SPA_META_HEADER_FLAG_CORRUPTED : 0;
-		h->offset = 0;
-		h->pts = p->o->no_pts ? -1 : (int64_t)now_ns();
-		h->dts_offset = 0;
-		h->seq = counter;
-	}
-	if ((m = spa_buffer_find_meta(sb, SPA_META_VideoDamage))) {
-		struct spa_meta_region *r = spa_meta_first(m);
-		if (spa_meta_check(r, m)) {
-			r->region = SPA_REGION(0, 0, p->fmt.width, p->fmt.height);
-			r++;
-		}
-		if (spa_meta_check(r, m))
-			r->region = SPA_REGION(0, 0, 0, 0);
-	}
-	if ((m = spa_buffer_find_meta(sb, SPA_META_Cursor)) && m->size >= sizeof(*mc)) {
-		size_t need = sizeof(*mc) + sizeof(struct spa_meta_bitmap) +
-			      CURSOR_BITMAP * CURSOR_BITMAP * 4;
-		mc = m->data;
-		mc->id = 1;
-		mc->flags = 0;
-		mc->position.x = (int32_t)((counter * 8) % (p->fmt.width - CURSOR_BITMAP));
-		mc->position.y = (int32_t)((counter * 4) % (p->fmt.height - CURSOR_BITMAP));
-		mc->hotspot.x = mc->hotspot.y = 1;
-		mc->bitmap_offset = 0;
-		/* A new bitmap every 16 buffers; otherwise "unchanged". */
-		if (counter % 16 == 0 && m->size >= need) {
-			struct spa_meta_bitmap *bm = SPA_PTROFF(mc, sizeof(*mc), struct spa_meta_bitmap);
-			uint32_t *px = SPA_PTROFF(bm, sizeof(*bm), uint32_t);
-			uint32_t color = 0xff000000u | (counter * 0x10101u & 0xffffffu);
-
-			mc->bitmap_offset = sizeof(*mc);
-			/* 0xAARRGGBB words are B,G,R,A bytes in memory: SPA's BGRA
-			 * (SPA names byte order; ARGB would be A,R,G,B bytes). */
-			bm->format = SPA_VIDEO_FORMAT_BGRA;
-			bm->size.width = bm->size.height = CURSOR_BITMAP;
-			bm->stride = CURSOR_BITMAP * 4;
-			bm->offset = sizeof(*bm);
-			for (uint32_t i = 0; i < CURSOR_BITMAP * CURSOR_BITMAP; i++)
-				px[i] = (i % CURSOR_BITMAP) < (i / CURSOR_BITMAP) ? color : 0;
-		}
-	}
-}
-
-static void fill_chunks(struct producer *p, struct ts_buf *tb, struct spa_buffer *sb,
-			enum frame_kind kind)
-{
-	for (uint32_t i = 0; i < p->fmt.n_datas && i < sb->n_datas; i++) {
-		struct spa_chunk *c = sb->datas[i].chunk;
-		/* One data for all planes (MemPtr): the chunk covers the frame. */
-		uint32_t size = p->fmt.n_datas == 1 ? p->fmt.total_size : p->fmt.plane_sizes[i];
-
-		c->offset = ts_buf_chunk_offset(tb, &p->fmt, i);
-		c->stride = (int32_t)p->fmt.strides[i];
-		/* Cursor-only: no picture at all, the way Mutter and KWin send them. */
-		c->size = kind == KIND_CURSOR ? 0 : size;
-		c->flags = kind == KIND_CURSOR ? SPA_CHUNK_FLAG_CORRUPTED : 0;
-	}
-}
-
 /* ---- vgem: queue old content under a fence, draw later, then signal ------ */
 
 static void fence_complete(struct producer *p, struct pw_buffer *b)
@@ -201,7 +114,7 @@ static void fence_complete(struct producer *p, struct pw_buffer *b)
 	if (!tb->fence_pending)
 		return;
 	set_timer(p, tb->fence_timer, 0, 0);
-	draw(p, tb, b->buffer, tb->pending_kind, tb->pending_counter);
+	ts_fill_pixels(&p->fmt, tb, b->buffer, tb->pending_kind, tb->pending_counter);
 	r = ts_vgem_fence_signal(p->vgem, tb->fence);
 	if (r < 0)
 		fprintf(stderr, "lastframe-testsrc: VGEM_FENCE_SIGNAL: %s\n", strerror(-r));
@@ -231,7 +144,7 @@ static void finish(struct producer *p)
 static int produce_one(struct producer *p)
 {
 	uint32_t counter = p->counter;
-	enum frame_kind kind = kind_of(p->o, counter);
+	enum ts_frame_kind kind = kind_of(p->o, counter);
 	struct pw_buffer *b;
 	struct ts_buf *tb;
 	int r;
@@ -266,10 +179,10 @@ static int produce_one(struct producer *p)
 		else if (p->o->fence_delay_ms > 0)
 			set_timer(p, tb->fence_timer, (uint64_t)p->o->fence_delay_ms * 1000000ull, 0);
 	} else {
-		draw(p, tb, b->buffer, kind, counter);
+		ts_fill_pixels(&p->fmt, tb, b->buffer, kind, counter);
 	}
-	fill_meta(p, b->buffer, kind, counter);
-	fill_chunks(p, tb, b->buffer, kind);
+	ts_fill_meta(&p->fmt, b->buffer, kind, counter, p->o->no_pts ? -1 : (int64_t)now_ns());
+	ts_fill_chunks(&p->fmt, tb, b->buffer, kind);
 	r = pw_stream_queue_buffer(p->stream, b);
 	if (r < 0)
 		return r;
