@@ -28,9 +28,9 @@ void lf_log_init(const char *ident, int max_priority)
 void lf_log_set_level(int max_priority) { log_max = max_priority; }
 int lf_log_get_level(void) { return log_max; }
 
-void lf_log(int priority, const char *fmt, ...)
+void lf_log_at(int priority, const char *file, int line, const char *func, const char *fmt, ...)
 {
-	char buf[1024];
+	char buf[1024], code_file[256], code_line[32];
 	va_list ap;
 
 	if (priority > log_max)
@@ -39,8 +39,13 @@ void lf_log(int priority, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	if (log_journal) {
-		if (sd_journal_send("MESSAGE=%s", buf, "PRIORITY=%d", priority,
-				    "SYSLOG_IDENTIFIER=%s", log_ident, NULL) >= 0)
+		/* The caller's location, not this file's: journalctl -o verbose
+		 * then points at the code that logged. */
+		snprintf(code_file, sizeof(code_file), "CODE_FILE=%s", file);
+		snprintf(code_line, sizeof(code_line), "CODE_LINE=%d", line);
+		if (sd_journal_send_with_location(code_file, code_line, func, "MESSAGE=%s", buf,
+						  "PRIORITY=%d", priority, "SYSLOG_IDENTIFIER=%s",
+						  log_ident, NULL) >= 0)
 			return;
 		fprintf(stderr, "<%d>%s\n", priority, buf);
 		return;
