@@ -5,6 +5,7 @@
 #include <spa/utils/list.h>
 
 #include "capture/capture.h"
+#include "capture/egl-probe.h"
 #include "capture/meta.h"
 #include "capture/modifiers.h"
 #include "capture/pool.h"
@@ -61,6 +62,8 @@ struct lf_capture {
 	struct lf_modset mods;
 	bool mods_from_egl;
 	bool warned_unknown_failure;
+	struct lf_egl_probe *probe;   /* NULL: not active (no GPU, switched off) */
+	struct lf_probe_book probe_book;
 
 	struct lf_pool pool;
 	struct lf_meta_state meta;
@@ -98,6 +101,11 @@ void capture_stream_destroy(struct lf_capture *c);
 int capture_build_modifiers(struct lf_capture *c);
 int capture_offer_formats(struct lf_capture *c, bool update);
 void capture_on_format(struct lf_capture *c, const struct spa_pod *param);
+/* Open the import probe when it applies; NULL when it is active, else why not. */
+const char *capture_probe_setup(struct lf_capture *c);
+/* The first dmabuf of a newly negotiated pair: import it on the GPU once; a
+ * refusal drops the pair and renegotiates, like a client's report. */
+void capture_probe_buffer(struct lf_capture *c, const struct lf_buffer *lb);
 
 /* buffers.c */
 void capture_buffer_add(struct lf_capture *c, struct pw_buffer *b);

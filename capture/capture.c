@@ -78,6 +78,7 @@ int lf_capture_new(struct pw_loop *loop, struct pw_context *context,
 		   struct lf_capture **out)
 {
 	struct lf_capture *c;
+	const char *why;
 	int r;
 
 	if (!loop || !context || !opts || !events || !out)
@@ -114,6 +115,11 @@ int lf_capture_new(struct pw_loop *loop, struct pw_context *context,
 		goto fail;
 	if ((r = capture_build_modifiers(c)) < 0)
 		goto fail;
+	why = capture_probe_setup(c);
+	if (why)
+		lf_info("capture: import probe not active: %s", why);
+	else
+		lf_info("capture: import probe active on %s", lf_egl_probe_device(c->probe));
 	c->opts.render_node = NULL; /* borrowed; not needed after the query */
 	c->work = pw_loop_add_event(loop, on_work, c);
 	c->retry = pw_loop_add_timer(loop, capture_on_retry, c);
@@ -145,6 +151,7 @@ void lf_capture_destroy(struct lf_capture *c)
 	lf_pool_destroy(&c->pool);
 	lf_meta_clear(&c->meta);
 	lf_modset_clear(&c->mods);
+	lf_egl_probe_destroy(c->probe);
 	free(c->override_mods);
 	free(c->target);
 	free(c);

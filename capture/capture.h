@@ -24,6 +24,9 @@ struct lf_capture_options {
 				    * $LASTFRAME_MODIFIERS ("LINEAR,INVALID,0x…") when set */
 	size_t n_modifiers;
 	const char *render_node;   /* EGL device/GBM node to ask for modifiers; NULL = first found */
+	/* Never import-probe the first dmabuf of a pair on the GPU (the probe
+	 * only runs when the modifiers came from a hardware EGL device). */
+	bool no_import_probe;
 	/* The capture owns its pw_core connection so it can reconnect after a
 	 * PipeWire restart (with backoff); PIPEWIRE_REMOTE is honoured. */
 	uint32_t lease_buffers;    /* extra buffers to ask for so client leases don't starve the producer */

@@ -156,16 +156,17 @@ void capture_on_format(struct lf_capture *c, const struct spa_pod *param)
 		  c->fmt.height, has_mod ? "dmabuf modifier " : "shared memory",
 		  has_mod ? (name ? name : "?") : "", "", c->fmt.modifier);
 	free(name);
+	lf_probe_book_negotiated(&c->probe_book, c->probe && has_mod, c->fmt.drm_format,
+				 c->fmt.modifier);
 	request_buffers(c);
 }
 
-int lf_capture_report_import_failure(struct lf_capture *c, uint32_t drm_format, uint64_t modifier)
+/* who: "clients" or "the GPU" (the import probe), for the log. */
+static int drop_pair(struct lf_capture *c, uint32_t drm_format, uint64_t modifier, const char *who)
 {
 	const struct lf_format_info *fi = lf_format_from_drm(drm_format);
 	int r;
 
-	if (!c)
-		return -EINVAL;
 	if (!fi)
 		return -EINVAL;
 	r = lf_modset_drop(&c->mods, drm_format, modifier);
@@ -177,11 +178,69 @@ int lf_capture_report_import_failure(struct lf_capture *c, uint32_t drm_format, 
 		return 0;
 	}
 	c->stats.renegotiations++;
-	lf_notice("capture: clients cannot import %s with modifier 0x%" PRIx64
+	lf_notice("capture: %s cannot import %s with modifier 0x%" PRIx64
 		  "; renegotiating without it (%zu %s modifiers left)",
-		  fi->name, modifier, lf_modset_get(&c->mods, drm_format)->n, fi->name);
+		  who, fi->name, modifier, lf_modset_get(&c->mods, drm_format)->n, fi->name);
 	capture_schedule(c, WORK_RENEGOTIATE);
 	return 0;
+}
+
+int lf_capture_report_import_failure(struct lf_capture *c, uint32_t drm_format, uint64_t modifier)
+{
+	if (!c)
+		return -EINVAL;
+	return drop_pair(c, drm_format, modifier, "clients");
+}
+
+const char *capture_probe_setup(struct lf_capture *c)
+{
+	int r;
+
+	if (c->opts.shm_only)
+		return "shared memory only";
+	if (c->opts.n_modifiers > 0)
+		return "modifier list given (options or $LASTFRAME_MODIFIERS)";
+	/* Without a GPU's own list there is nothing to check the offer
+	 * against: the defaults (LINEAR, INVALID) are for CPU readers. */
+	if (!c->mods_from_egl)
+		return "no GPU modifiers from EGL";
+	if (c->opts.no_import_probe)
+		return "switched off (--no-import-probe or import-probe = false)";
+	r = lf_egl_probe_new(c->opts.render_node, &c->probe);
+	if (r < 0)
+		return r == -ENODEV ? "the EGL device cannot import dmabufs" : strerror(-r);
+	return NULL;
+}
+
+void capture_probe_buffer(struct lf_capture *c, const struct lf_buffer *lb)
+{
+	struct lf_dmabuf_desc d = { 0 };
+	int r;
+
+	if (!lf_probe_book_take(&c->probe_book, c->fmt.drm_format, c->fmt.modifier))
+		return;
+	d.fourcc = c->fmt.drm_format;
+	d.width = c->fmt.width;
+	d.height = c->fmt.height;
+	d.modifier = c->fmt.modifier;
+	d.n_planes = lb->n_planes;
+	for (uint32_t i = 0; i < lb->n_planes && i < LF_MAX_PLANES; i++) {
+		d.planes[i].fd = lb->planes[i].fd;
+		d.planes[i].offset = lb->planes[i].offset;
+		d.planes[i].stride = lb->planes[i].stride;
+	}
+	r = lf_egl_probe_import(c->probe, &d);
+	if (r == 0) {
+		lf_info("capture: import probe: the GPU imports %.4s modifier 0x%" PRIx64,
+			(const char *)&d.fourcc, d.modifier);
+		return;
+	}
+	/* The pair is in the book now, so this runs once per pair; the
+	 * renegotiation itself is deferred to the work event. */
+	r = drop_pair(c, d.fourcc, d.modifier, "the GPU");
+	if (r < 0)
+		lf_warn("capture: cannot drop %.4s/0x%" PRIx64 ": %s", (const char *)&d.fourcc,
+			d.modifier, strerror(-r));
 }
 
 static void print_modifier(FILE *out, uint64_t mod, bool from_egl)
@@ -198,6 +257,7 @@ int lf_capture_print_formats(FILE *out, const struct lf_capture_options *opts)
 {
 	struct lf_capture_options none = { 0 };
 	struct lf_capture c = { 0 };
+	const char *why;
 	int r;
 
 	c.opts = opts ? *opts : none;
@@ -208,6 +268,11 @@ int lf_capture_print_formats(FILE *out, const struct lf_capture_options *opts)
 		: c.opts.n_modifiers ? "override (options or $LASTFRAME_MODIFIERS)"
 		: c.mods_from_egl ? "EGL (EGL_EXT_image_dma_buf_import_modifiers)"
 		: "defaults (EGL offers no dmabuf import)");
+	why = capture_probe_setup(&c);
+	if (why)
+		fprintf(out, "import probe: not active (%s)\n", why);
+	else
+		fprintf(out, "import probe: active (EGL device %s)\n", lf_egl_probe_device(c.probe));
 	fprintf(out, "offer order: dmabuf variants first, then shared memory\n");
 	for (size_t i = 0; !c.opts.shm_only && i < lf_format_count(); i++) {
 		const struct lf_format_info *fi = lf_format_at(i);
@@ -226,6 +291,7 @@ int lf_capture_print_formats(FILE *out, const struct lf_capture_options *opts)
 			(const char *)&fi->drm_format);
 	}
 out:
+	lf_egl_probe_destroy(c.probe);
 	lf_modset_clear(&c.mods);
 	free(c.override_mods);
 	return r;

@@ -215,6 +215,10 @@ static void deliver(struct lf_capture *c, struct pw_buffer *b, uint64_t pts, uin
 		lf_meta_update_cursor(&c->meta, b->buffer);
 	} else if (capture_buffer_update_planes(c, b)) {
 		lb = capture_buffer_get(b);
+		/* The frame still goes out: a refusal only steers the next
+		 * negotiation, like a client's report does. */
+		if (c->probe && lb && lb->type == LF_BUFFER_DMABUF)
+			capture_probe_buffer(c, lb);
 	}
 	if (!lb) {
 		c->stats.frames_dropped++;

@@ -281,6 +281,7 @@ static int config_modifiers(const struct lf_config *c, struct lf_capture_options
 	int r;
 
 	o->shm_only = c->shm_only;
+	o->no_import_probe = !c->import_probe;
 	if (!c->modifiers[0])
 		return 0;
 	r = lf_modifiers_parse(c->modifiers, mods, &o->n_modifiers);

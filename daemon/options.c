@@ -29,6 +29,7 @@ enum key_id {
 	K_MODIFIERS,
 	K_ALLOW_UIDS,
 	K_ALLOW_GIDS,
+	K_IMPORT_PROBE,
 	K_COUNT,
 };
 
@@ -46,6 +47,7 @@ static const char *const key_names[K_COUNT] = {
 	[K_MODIFIERS] = "modifiers",
 	[K_ALLOW_UIDS] = "allow-users",
 	[K_ALLOW_GIDS] = "allow-groups",
+	[K_IMPORT_PROBE] = "import-probe",
 };
 
 /* "alice,1001" → ids; names through NSS. The list replaces any earlier one. */
@@ -73,6 +75,7 @@ void lf_config_init(struct lf_config *c)
 	c->fence_timeout_ms = 100;
 	c->max_clients = 64;
 	c->lease_timeout_ms = 1000;
+	c->import_probe = true;
 }
 
 
@@ -198,7 +201,9 @@ static int apply_key(struct lf_config *c, enum key_id k, const char *v, char *er
 	}
 	case K_FENCE_PUBLISH:
 	case K_NO_FENCE_WAIT:
-		r = lf_opt_parse_bool(v, k == K_FENCE_PUBLISH ? &c->fence_timeout_publish : &c->no_fence_wait);
+	case K_IMPORT_PROBE:
+		r = lf_opt_parse_bool(v, k == K_FENCE_PUBLISH ? &c->fence_timeout_publish
+				      : k == K_NO_FENCE_WAIT ? &c->no_fence_wait : &c->import_probe);
 		if (r < 0)
 			seterr(err, errlen, "invalid boolean '%s' for %s (expected yes or no)", v, key_names[k]);
 		break;
@@ -284,7 +289,8 @@ int lf_config_parse_text(struct lf_config *c, const char *text, const char *name
 		if (k == K_COUNT) {
 			seterr(err, errlen, "%s:%u: unknown key '%s' (known: source, cursor, socket, "
 			       "shm-only, log-level, fence-timeout-ms, max-clients, lease-timeout-ms, "
-			       "fence-timeout-publish, no-fence-wait, modifiers, allow-users, allow-groups)",
+			       "fence-timeout-publish, no-fence-wait, modifiers, allow-users, allow-groups, "
+			       "import-probe)",
 			       name, lineno, key);
 			return -EINVAL;
 		}
@@ -397,7 +403,7 @@ int lf_config_parse_args(struct lf_config *c, int argc, char **argv, enum lf_con
 	enum {
 		O_SOURCE = 0x100, O_CURSOR, O_SHM_ONLY, O_LOG_LEVEL, O_FENCE_TIMEOUT,
 		O_MAX_CLIENTS, O_LEASE_TIMEOUT, O_NO_CONFIG, O_FENCE_PUBLISH, O_NO_FENCE_WAIT,
-		O_MODIFIERS, O_LIST_FORMATS, O_ALLOW_UIDS, O_ALLOW_GIDS,
+		O_MODIFIERS, O_LIST_FORMATS, O_ALLOW_UIDS, O_ALLOW_GIDS, O_NO_IMPORT_PROBE,
 	};
 	static const struct option long_opts[] = {
 		{ "source", required_argument, NULL, O_SOURCE },
@@ -407,6 +413,7 @@ int lf_config_parse_args(struct lf_config *c, int argc, char **argv, enum lf_con
 		{ "shm-only", no_argument, NULL, O_SHM_ONLY },
 		{ "modifiers", required_argument, NULL, O_MODIFIERS },
 		{ "list-formats", no_argument, NULL, O_LIST_FORMATS },
+		{ "no-import-probe", no_argument, NULL, O_NO_IMPORT_PROBE },
 		{ "allow-users", required_argument, NULL, O_ALLOW_UIDS },
 		{ "allow-groups", required_argument, NULL, O_ALLOW_GIDS },
 		{ "max-clients", required_argument, NULL, O_MAX_CLIENTS },
@@ -460,6 +467,7 @@ int lf_config_parse_args(struct lf_config *c, int argc, char **argv, enum lf_con
 		case O_ALLOW_UIDS: k = K_ALLOW_UIDS; break;
 		case O_ALLOW_GIDS: k = K_ALLOW_GIDS; break;
 		case O_LIST_FORMATS: *action = LF_CONFIG_LIST_FORMATS; continue;
+		case O_NO_IMPORT_PROBE: k = K_IMPORT_PROBE; val = "no"; break;
 		case O_LOG_LEVEL: k = K_LOG_LEVEL; break;
 		case O_FENCE_TIMEOUT: k = K_FENCE_TIMEOUT; break;
 		case O_FENCE_PUBLISH: k = K_FENCE_PUBLISH; val = "yes"; break;

@@ -43,6 +43,7 @@ struct lf_config {
 	char socket_path[LF_CONFIG_STR];  /* "" = $LASTFRAME_SOCKET or $XDG_RUNTIME_DIR/lastframe/socket */
 	bool shm_only;
 	char modifiers[LF_CONFIG_STR];    /* "" = ask EGL; else a list for capture/ (lf_modifiers_parse) */
+	bool import_probe;                /* import the first dmabuf of each pair on the GPU (default) */
 	int log_level;                    /* syslog priority */
 	bool log_level_given;             /* by a flag or the file: wins over $LASTFRAME_LOG_LEVEL */
 	uint32_t fence_timeout_ms;
