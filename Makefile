@@ -37,6 +37,7 @@ TESTSRC_SRCS := $(sort $(wildcard tests/testsrc/*.c))
 UNIT_SRCS    := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_SUPPORT := $(filter-out $(UNIT_SRCS),$(sort $(wildcard tests/unit/*.c)))
 BENCH_SRCS   := $(sort $(wildcard bench/*.c))
+GPU_SRCS     := $(sort $(wildcard tests/gpu/*.c))
 FUZZ_SRCS    := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
@@ -47,10 +48,11 @@ TESTSRC_OBJS := $(call obj,$(TESTSRC_SRCS))
 UNIT_SUPPORT_OBJS := $(call obj,$(UNIT_SUPPORT))
 UNIT_BINS    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 BENCH_BINS   := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
+GPU_BINS     := $(patsubst tests/gpu/%.c,$(B)/gpu/%,$(GPU_SRCS))
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
 
 BINS := $(B)/lastframed $(B)/lastframe $(B)/liblastframe.so $(B)/lastframe-testsrc \
-        $(B)/lastframe.pc $(UNIT_BINS) $(BENCH_BINS)
+        $(B)/lastframe.pc $(UNIT_BINS) $(BENCH_BINS) $(GPU_BINS)
 
 .PHONY: check-valgrind all check demo install install-user uninstall clean deps bench fuzz fuzz-check unit integration vm-check
 all: $(BINS)
@@ -99,6 +101,11 @@ $(B)/tests/%: $(B)/obj/tests/unit/%.o $(UNIT_SUPPORT_OBJS) $(B)/liblfcore.a $(B)
 $(B)/obj/tests/unit/%.o: OBJ_EXTRA_CFLAGS = $(CHECK_CFLAGS)
 
 $(B)/bench/%: $(B)/obj/bench/%.o $(B)/liblastframe.a $(B)/liblfcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+# Checks that need a real GPU: built always, run by hand (CI has no GPU).
+$(B)/gpu/%: $(B)/obj/tests/gpu/%.o $(B)/liblfcore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
