@@ -4,10 +4,11 @@
  * real GPU; `make` builds it, `make check` never runs it (CI has no GPU).
  * It makes a real dmabuf on the EGL device (a GL texture exported with
  * EGL_MESA_image_dma_buf_export, else a DRM dumb buffer when a card node
- * exists) and shows that the probe accepts it with its modifier and refuses
+ * exists, else CUDA memory exported with cuMemGetHandleForAddressRange) and shows that the probe accepts it with its modifier and refuses
  * a memfd that only claims to be a dmabuf, as the test producer's buffers do.
  * Exit: 0 both as expected, 1 not, 77 no hardware EGL device.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -202,6 +203,55 @@ static int export_dumb(struct lf_dmabuf_desc *d)
 	return r;
 }
 
+/* LINEAR memory of the GPU as a dmabuf through the CUDA driver (no /dev/dri
+ * needed); loaded at run time so the build needs no CUDA. */
+static int export_cuda(struct lf_dmabuf_desc *d)
+{
+	const size_t size = 2u << 20; /* the range must be page aligned: whole 2 MiB */
+	int (*init)(unsigned);
+	int (*device_get)(int *, int);
+	int (*ctx_retain)(void **, int);
+	int (*ctx_set)(void *);
+	int (*mem_alloc)(unsigned long long *, size_t);
+	int (*get_handle)(void *, unsigned long long, size_t, int, unsigned long long);
+	void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+	unsigned long long ptr = 0;
+	void *ctx = NULL;
+	int dev = 0, fd = -1, e;
+
+	if (!lib) {
+		printf("cuda: no libcuda.so.1\n");
+		return -ENODEV;
+	}
+	*(void **)&init = dlsym(lib, "cuInit");
+	*(void **)&device_get = dlsym(lib, "cuDeviceGet");
+	*(void **)&ctx_retain = dlsym(lib, "cuDevicePrimaryCtxRetain");
+	*(void **)&ctx_set = dlsym(lib, "cuCtxSetCurrent");
+	*(void **)&mem_alloc = dlsym(lib, "cuMemAlloc_v2");
+	*(void **)&get_handle = dlsym(lib, "cuMemGetHandleForAddressRange");
+	if (!init || !device_get || !ctx_retain || !ctx_set || !mem_alloc || !get_handle) {
+		printf("cuda: driver lacks cuMemGetHandleForAddressRange\n");
+		return -ENOTSUP; /* the library stays loaded: it is the driver's */
+	}
+	/* 1 = CU_MEM_RANGE_HANDLE_TYPE_DMA_BUF_FD */
+	if ((e = init(0)) || (e = device_get(&dev, 0)) || (e = ctx_retain(&ctx, dev)) ||
+	    (e = ctx_set(ctx)) || (e = mem_alloc(&ptr, size)) ||
+	    (e = get_handle(&fd, ptr, size, 1, 0))) {
+		printf("cuda: CUresult %d\n", e);
+		return -EIO;
+	}
+	d->fourcc = DRM_FORMAT_XRGB8888;
+	d->width = W;
+	d->height = H;
+	d->modifier = DRM_FORMAT_MOD_LINEAR;
+	d->n_planes = 1;
+	d->planes[0].fd = fd;
+	d->planes[0].offset = 0;
+	d->planes[0].stride = W * 4;
+	printf("cuda: dmabuf of 2 MiB of device memory\n");
+	return 0;
+}
+
 static int probe_print(struct lf_egl_probe *p, const char *what, const struct lf_dmabuf_desc *d)
 {
 	int r = lf_egl_probe_import(p, d);
@@ -237,7 +287,7 @@ int main(void)
 		goto out;
 	printf("EGL_VENDOR %s, EGL_VERSION %s\n", eglQueryString(dpy, EGL_VENDOR),
 	       eglQueryString(dpy, EGL_VERSION));
-	if (export_texture(dpy, &real) < 0 && export_dumb(&real) < 0) {
+	if (export_texture(dpy, &real) < 0 && export_dumb(&real) < 0 && export_cuda(&real) < 0) {
 		printf("no real dmabuf could be made on this machine\n");
 		goto fake;
 	}

@@ -7,6 +7,11 @@ for _b in lastframed lastframe lastframe-testsrc; do
 done
 unset _b
 
+# The test producer's "dmabufs" are memfds labelled DmaBuf: on a machine with
+# a GPU the daemon's import probe would rightly refuse them and renegotiate
+# to shared memory, so these tests switch it off (a no-op without a GPU).
+LF_DAEMON_ARGS="${LF_DAEMON_ARGS:+$LF_DAEMON_ARGS }--no-import-probe"
+
 # lf_dmabuf_info: `lastframe info --json` into $LF_INFO (empty on error).
 lf_dmabuf_info()
 {

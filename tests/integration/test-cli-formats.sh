@@ -15,7 +15,10 @@ check_case()
 	local name=$1 fmt=$2 size=$3 sock=$XDG_RUNTIME_DIR/$1.sock ext json v
 	shift 3
 	lf_testsrc_start "$name" --format "$fmt" --size "$size" --rate 30 "$@"
-	lf_bg "lastframed-$name" "$LF_BUILD/lastframed" --socket "$sock" --target "$name"
+	# --no-import-probe: the dmabuf case's buffers are memfds labelled DmaBuf,
+	# which a GPU would refuse (see dmabuf-lib.sh).
+	lf_bg "lastframed-$name" "$LF_BUILD/lastframed" --socket "$sock" --target "$name" \
+		--no-import-probe
 	local dpid=$LF_BG_PID
 	lf_wait_for 10 "$L" --socket "$sock" --timeout 1 grab "$LF_TEST_DIR/$name-first.ppm"
 	for ext in png ppm; do

@@ -90,4 +90,21 @@ for c in grab info watch stats report-import-failure; do
 	[ "$a" = "$out" ] || lf_fail "'help $c' and '$c --help' differ"
 	grep -q "Exit status" <<<"$out" || lf_fail "$c --help lacks exit status"
 done
+
+# lastframed --list-formats says whether the import probe runs; switched off
+# it never does, on any machine. Here (no GPU in CI) the default is the same.
+D=$LF_BUILD/lastframed
+run 0 "$D" --no-config --no-import-probe --list-formats
+grep -q '^import probe: not active (' <<<"$out" || lf_fail "--no-import-probe --list-formats: $out"
+run 0 "$D" --no-config --list-formats
+grep -Eq '^import probe: (active \(EGL device .+\)|not active \(.+\))$' <<<"$out" ||
+	lf_fail "--list-formats does not say whether the import probe is active: $out"
+if grep -q '^modifier source: defaults' <<<"$out"; then
+	grep -q '^import probe: not active (no GPU modifiers from EGL)$' <<<"$out" ||
+		lf_fail "import probe active without a GPU: $out"
+fi
+printf 'import-probe = false\n' >"$T/probe.conf"
+run 0 "$D" --config "$T/probe.conf" --list-formats
+grep -q '^import probe: not active (' <<<"$out" || lf_fail "import-probe = false: $out"
+run 2 "$D" --no-config --no-import-probe=yes --list-formats
 lf_log "ok"

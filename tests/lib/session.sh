@@ -18,6 +18,8 @@
 #   lf_testsrc_start NAME [ARGS]  test producer; waits for its node; sets LF_TESTSRC_PID
 #                                 and LF_TESTSRC_LOG (its stdout/stderr)
 #   lf_daemon_start [ARGS]        lastframed on $LF_SOCKET; waits for the socket; sets LF_DAEMON_PID
+#                                 ($LF_DAEMON_ARGS, word-split, go before ARGS: dmabuf-lib.sh
+#                                 puts --no-import-probe there)
 #                                 ($LF_DAEMON_WRAPPER / $LF_TESTSRC_WRAPPER prefix the commands,
 #                                 e.g. "valgrind -q --error-exitcode=9")
 #   lf_wait_for TIMEOUT_S CMD...  retry CMD every 50 ms; lf_fail when TIMEOUT_S passes
@@ -353,7 +355,8 @@ lf_daemon_start()
 	rm -f "$LF_SOCKET"
 	# LF_DAEMON_WRAPPER: e.g. "valgrind -q --error-exitcode=9" (word-split on purpose).
 	# shellcheck disable=SC2086
-	lf_bg lastframed ${LF_DAEMON_WRAPPER:-} "$LF_BUILD/lastframed" --socket "$LF_SOCKET" "$@"
+	lf_bg lastframed ${LF_DAEMON_WRAPPER:-} "$LF_BUILD/lastframed" --socket "$LF_SOCKET" \
+		${LF_DAEMON_ARGS:-} "$@"
 	LF_DAEMON_PID=$LF_BG_PID
 	lf_try_for "${LF_DAEMON_WRAPPER:+3}10" lf__proc_check "$LF_DAEMON_PID" lastframed test -S "$LF_SOCKET" ||
 		lf_fail "lastframed did not create $LF_SOCKET"

@@ -302,6 +302,37 @@ START_TEST(load_files)
 }
 END_TEST
 
+START_TEST(import_probe)
+{
+	struct lf_config c;
+	enum lf_config_action act;
+	char err[512] = "";
+
+	ck_assert_int_eq(parse(&c, &act, NULL), 0);
+	ck_assert(c.import_probe);
+	ck_assert_int_eq(parse(&c, &act, "--no-import-probe", "--list-formats", NULL), 0);
+	ck_assert(!c.import_probe);
+	ck_assert_int_eq(act, LF_CONFIG_LIST_FORMATS);
+
+	lf_config_init(&c);
+	ck_assert_int_eq(lf_config_parse_text(&c, "import-probe = false\n", "t.conf", err,
+					      sizeof(err)), 0);
+	ck_assert(!c.import_probe);
+	ck_assert_int_eq(lf_config_parse_text(&c, "import-probe = yes\n", "t.conf", err,
+					      sizeof(err)), 0);
+	ck_assert(c.import_probe);
+	ck_assert_int_eq(lf_config_parse_text(&c, "import-probe = maybe\n", "t.conf", err,
+					      sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "t.conf:1: invalid boolean 'maybe' for import-probe"));
+
+	/* The flag wins over the file. */
+	ck_assert_int_eq(parse(&c, &act, "--no-import-probe", NULL), 0);
+	ck_assert_int_eq(lf_config_parse_text(&c, "import-probe = true\n", "t.conf", err,
+					      sizeof(err)), 0);
+	ck_assert(!c.import_probe);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("daemon-config");
@@ -319,6 +350,7 @@ int main(void)
 	tcase_add_test(tc, file_errors_name_the_line);
 	tcase_add_test(tc, flags_win_over_file);
 	tcase_add_test(tc, load_files);
+	tcase_add_test(tc, import_probe);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
