@@ -71,6 +71,19 @@ static void close_planes(struct lf_dmabuf_desc *d)
 	d->n_planes = 0;
 }
 
+/* One LINEAR XRGB plane of W x H at the start of fd (owned by d now). */
+static void linear_xrgb(struct lf_dmabuf_desc *d, int fd, uint32_t stride)
+{
+	d->fourcc = DRM_FORMAT_XRGB8888;
+	d->width = W;
+	d->height = H;
+	d->modifier = DRM_FORMAT_MOD_LINEAR;
+	d->n_planes = 1;
+	d->planes[0].fd = fd;
+	d->planes[0].offset = 0;
+	d->planes[0].stride = stride;
+}
+
 /* A GL texture on the EGL device, exported as a dmabuf. */
 static int export_texture(EGLDisplay dpy, struct lf_dmabuf_desc *d)
 {
@@ -183,14 +196,7 @@ static int export_dumb(struct lf_dmabuf_desc *d)
 			continue;
 		if (drmIoctl(card, DRM_IOCTL_MODE_CREATE_DUMB, &cd) == 0 &&
 		    drmPrimeHandleToFD(card, cd.handle, DRM_CLOEXEC | DRM_RDWR, &fd) == 0) {
-			d->fourcc = DRM_FORMAT_XRGB8888;
-			d->width = W;
-			d->height = H;
-			d->modifier = DRM_FORMAT_MOD_LINEAR;
-			d->n_planes = 1;
-			d->planes[0].fd = fd;
-			d->planes[0].offset = 0;
-			d->planes[0].stride = cd.pitch;
+			linear_xrgb(d, fd, cd.pitch);
 			printf("dumb: %s pitch %u\n", g.gl_pathv[i], cd.pitch);
 			r = 0;
 		} else {
@@ -240,14 +246,7 @@ static int export_cuda(struct lf_dmabuf_desc *d)
 		printf("cuda: CUresult %d\n", e);
 		return -EIO;
 	}
-	d->fourcc = DRM_FORMAT_XRGB8888;
-	d->width = W;
-	d->height = H;
-	d->modifier = DRM_FORMAT_MOD_LINEAR;
-	d->n_planes = 1;
-	d->planes[0].fd = fd;
-	d->planes[0].offset = 0;
-	d->planes[0].stride = W * 4;
+	linear_xrgb(d, fd, W * 4);
 	printf("cuda: dmabuf of 2 MiB of device memory\n");
 	return 0;
 }
@@ -314,13 +313,8 @@ fake:
 		printf("memfd: %s\n", strerror(errno));
 		goto out;
 	}
-	fake.fourcc = DRM_FORMAT_XRGB8888;
-	fake.width = W;
-	fake.height = H;
-	fake.modifier = DRM_FORMAT_MOD_LINEAR;
-	fake.n_planes = 1;
-	fake.planes[0].fd = mfd;
-	fake.planes[0].stride = W * 4;
+	linear_xrgb(&fake, mfd, W * 4);
+	mfd = -1; /* fake owns it */
 	fake_r = probe_print(probe, "memfd labelled dmabuf, LINEAR", &fake);
 	fake.modifier = real.n_planes ? real.modifier : 0x0300000000606010ull;
 	fake_mod_r = probe_print(probe, "memfd labelled dmabuf, GPU modifier", &fake);
@@ -329,6 +323,7 @@ fake:
 out:
 	if (mfd >= 0)
 		close(mfd);
+	close_planes(&fake);
 	close_planes(&real);
 	lf_egl_probe_destroy(probe);
 	return rc;
