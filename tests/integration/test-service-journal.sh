@@ -21,17 +21,20 @@ if [ -z "${LF_JOURNAL_NS:-}" ]; then
 	exec unshare --mount --propagation private env LF_JOURNAL_NS=1 "$0" "$@"
 fi
 
-mount -t tmpfs -o mode=0755 tmpfs /run/systemd 2>/dev/null ||
-	{ mkdir -p /run/systemd && mount -t tmpfs -o mode=0755 tmpfs /run/systemd; }
-mkdir -p /run/log && mount -t tmpfs -o mode=0755 tmpfs /run/log
-# No /var/log/journal in here: journald keeps its files in /run/log/journal.
-mount -t tmpfs -o mode=0755 tmpfs /var/log
+# Everything journald touches is private to this namespace.
+mkdir -p /run/systemd /run/log
+for d in /run/systemd /run/log /var/log; do
+	mount -t tmpfs -o mode=0755 tmpfs "$d" 2>/dev/null ||
+		lf_skip "cannot mount a tmpfs on $d in a private mount namespace"
+done
+# (No /var/log/journal in here: journald keeps its files in /run/log/journal.)
 mkdir -p /run/systemd/journal
 
 lf_session_start
 lf_bg journald "$JOURNALD"
 JOURNALD_PID=$LF_BG_PID
-lf_wait_for 10 test -S /run/systemd/journal/socket
+lf_try_for 10 test -S /run/systemd/journal/socket ||
+	lf_skip "systemd-journald does not start here: $(tail -n 3 "$LF_BG_LOG" | tr '\n' ' ')"
 lf_log "private systemd-journald up (pid $JOURNALD_PID)"
 
 journal() # [MATCH...]
