@@ -13,6 +13,7 @@
 #include "daemon/util.h"
 #include "ipc/server-priv.h"
 
+#define RX_BATCH 32               /* messages per wake-up: fairness between clients */
 #define HELLO_TIMEOUT_NS (5ull * 1000000000ull)
 
 void lf_srv_client_destroy(struct srv_client *c)
@@ -25,8 +26,6 @@ void lf_srv_client_destroy(struct srv_client *c)
 	/* Unlinked first: releasing its buffers may reach back into the server. */
 	spa_list_remove(&c->link);
 	s->n_clients--;
-	if (c->lazy)
-		s->n_lazy--;
 	if (c->src)
 		pw_loop_destroy_source(s->loop, c->src);
 	lf_srv_drain_fd(c->fd);
@@ -307,32 +306,22 @@ static int receive_one(struct srv_client *c)
 	return r < 0 ? r : 1;
 }
 
-int lf_srv_client_receive(struct srv_client *c, int max)
-{
-	for (int i = 0; i < max; i++) {
-		int r = receive_one(c);
-
-		if (r <= 0)
-			return r;
-	}
-	return 1;
-}
-
 static void on_client_io(void *data, int fd, uint32_t mask)
 {
 	struct srv_client *c = data;
-	int r;
 
-	/* On HUP/ERR too: a lazily read client (EPOLLIN off) may have sent
-	 * BYE or IMPORT_FAILED before closing; the reads end in EOF, which
-	 * destroys it. */
-	r = lf_srv_client_receive(c, LF_SRV_RX_BATCH);
-	if (r < 0)
-		return;
-	if (r > 0)
-		lf_srv_client_set_lazy(c, false); /* the loop reads the rest */
-	else if (mask & (SPA_IO_HUP | SPA_IO_ERR))
+	if (mask & SPA_IO_IN) {
+		for (int i = 0; i < RX_BATCH; i++) {
+			int r = receive_one(c);
+
+			if (r < 0)
+				return;
+			if (r == 0)
+				break;
+		}
+	} else if (mask & (SPA_IO_HUP | SPA_IO_ERR)) {
 		lf_srv_client_destroy(c);
+	}
 }
 
 int lf_srv_client_new(struct lf_server *s, int fd, pid_t pid, uid_t uid)

@@ -40,7 +40,6 @@ struct srv_client {
 	uint64_t stuck_since_ns;     /* first failed (EAGAIN) frame send, 0 when flowing */
 	uint64_t frames_sent;
 	uint64_t frames_dropped;     /* socket full */
-	bool lazy;                   /* only HUP/ERR armed: read at the next publish (server-lazy.c) */
 };
 
 struct lf_server {
@@ -61,8 +60,6 @@ struct lf_server {
 
 	struct spa_source *timer;
 	uint64_t timer_armed_ns;     /* 0 = idle */
-	uint64_t last_publish_ns;
-	uint32_t n_lazy;             /* clients with lazy set */
 
 	struct spa_list clients;
 	uint32_t n_clients;
@@ -108,12 +105,6 @@ static inline void lf_srv_hdr_init(struct lf_msg_hdr *h, uint16_t type, uint32_t
 	h->length = length;
 }
 
-/* Messages read per wake-up: fairness between clients. */
-#define LF_SRV_RX_BATCH 32
-/* Longest a lazily read client waits for its requests to be read when no
- * frame is published (docs/protocol.md §8). */
-#define LF_SRV_LAZY_IDLE_MS 100
-
 /* server-send.c: 0, -EAGAIN (socket full) or another -errno; never blocks. */
 int lf_srv_send_packet(int fd, const struct iovec *iov, int n_iov, const int *fds, unsigned n_fds);
 int lf_srv_send_simple(int fd, const void *msg, size_t len);
@@ -131,23 +122,10 @@ void lf_srv_client_destroy(struct srv_client *c);
 int lf_srv_client_fail(struct srv_client *c, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int lf_srv_client_send_format(struct srv_client *c);
-/* Reads up to max queued messages: 1 when more may be queued, 0 when none
- * is, < 0 when the client is gone. */
-int lf_srv_client_receive(struct srv_client *c, int max);
 /* server-send.c: offer f (publication index idx) if the client wants it and
  * has a credit. */
 int lf_srv_client_offer(struct srv_client *c, const struct lf_frame *f, uint64_t idx, bool early);
 void lf_srv_client_send_bye(struct srv_client *c, uint32_t reason);
-
-/* server-lazy.c: while a client has a frame and frames flow, its socket
- * does not wake us; what it sent is read right before the next publish. */
-void lf_srv_client_set_lazy(struct srv_client *c, bool lazy);
-int lf_srv_client_drain(struct srv_client *c);
-/* Drain, offer f, decide whether the socket may sleep. < 0: client gone. */
-int lf_srv_client_publish(struct srv_client *c, const struct lf_frame *f, uint64_t idx, bool early);
-void lf_srv_lazy_published(struct lf_server *s);
-void lf_srv_lazy_wake_all(struct lf_server *s);
-uint64_t lf_srv_lazy_tick(struct lf_server *s, uint64_t now);
 
 /* server.c */
 const struct srv_buf *lf_srv_buf_get(struct lf_server *s, const struct lf_buffer *b);

@@ -124,7 +124,6 @@ static void on_timer(void *data, uint64_t expirations)
 		s->listen_paused = false;
 		pw_loop_update_io(s->loop, s->listen_src, SPA_IO_IN);
 	}
-	next = lf_srv_lazy_tick(s, now);
 	spa_list_for_each_safe(c, t, &s->clients, link) {
 		uint64_t d;
 
@@ -137,13 +136,6 @@ static void on_timer(void *data, uint64_t expirations)
 			d = c->hello_deadline_ns;
 		} else {
 			d = lf_lease_set_earliest(&c->leases);
-			/* Its RELEASE may be queued unread (lazy reads): judge
-			 * what it still holds after reading it. */
-			if (d <= now) {
-				if (lf_srv_client_drain(c) < 0)
-					continue;
-				d = lf_lease_set_earliest(&c->leases);
-			}
 			if (d <= now) {
 				s->lease_timeouts++;
 				lf_srv_client_fail(c, ETIMEDOUT, "frame held longer than %u ms",
@@ -394,8 +386,6 @@ void lf_server_set_format(struct lf_server *s, const struct lf_video_format *fmt
 	spa_list_for_each_safe(c, t, &s->clients, link)
 		if (c->ready)
 			lf_srv_client_send_format(c);
-	/* No publish may come soon to read lazy clients. */
-	lf_srv_lazy_wake_all(s);
 }
 
 /* Keep the cursor bitmap (capture's pointer is only valid until its next frame). */
@@ -469,11 +459,8 @@ void lf_server_publish(struct lf_server *s, struct lf_frame *f)
 	 * (freed after the swap: the release callback may reach back into us). */
 	lf_frame_free(old);
 	s->frames_published++;
-	/* A client's dispatch can only destroy that client (the server's
-	 * callbacks defer their work), so _safe iteration suffices. */
 	spa_list_for_each_safe(c, t, &s->clients, link)
-		lf_srv_client_publish(c, f, idx, false);
-	lf_srv_lazy_published(s);
+		lf_srv_client_offer(c, f, idx, false);
 }
 
 void lf_server_publish_early(struct lf_server *s, const struct lf_frame *f)
@@ -489,8 +476,7 @@ void lf_server_publish_early(struct lf_server *s, const struct lf_frame *f)
 	cursor_update(s, f);
 	spa_list_for_each_safe(c, t, &s->clients, link)
 		if (c->caps & LF_CAP_EARLY_FENCES)
-			lf_srv_client_publish(c, f, idx, true);
-	lf_srv_lazy_published(s);
+			lf_srv_client_offer(c, f, idx, true);
 }
 
 uint32_t lf_server_client_count(struct lf_server *s)
