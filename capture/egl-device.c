@@ -103,5 +103,5 @@ const char *lf_egl_device_name(const struct lf_egl_devices *it, EGLDeviceEXT dev
 
 	if (!file)
 		file = device_file(it, dev, false);
-	return file ? file : "EGL device";
+	return file ? file : "an EGL device without a DRM node";
 }

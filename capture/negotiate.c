@@ -272,7 +272,7 @@ int lf_capture_print_formats(FILE *out, const struct lf_capture_options *opts)
 	if (why)
 		fprintf(out, "import probe: not active (%s)\n", why);
 	else
-		fprintf(out, "import probe: active (EGL device %s)\n", lf_egl_probe_device(c.probe));
+		fprintf(out, "import probe: active (on %s)\n", lf_egl_probe_device(c.probe));
 	fprintf(out, "offer order: dmabuf variants first, then shared memory\n");
 	for (size_t i = 0; !c.opts.shm_only && i < lf_format_count(); i++) {
 		const struct lf_format_info *fi = lf_format_at(i);
