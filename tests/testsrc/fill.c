@@ -11,6 +11,23 @@
 
 #define CURSOR_BITMAP 32
 
+enum ts_frame_kind ts_frame_kind_of(const struct ts_options *o, uint32_t counter)
+{
+	if (o->cursor_every && (counter + 1) % o->cursor_every == 0)
+		return TS_KIND_CURSOR;
+	if (o->corrupt_every && (counter + 1) % o->corrupt_every == 0)
+		return TS_KIND_CORRUPT;
+	return TS_KIND_FRAME;
+}
+
+
+const char *ts_frame_kind_name(enum ts_frame_kind kind)
+{
+	static const char *const names[] = { "frame", "cursor", "corrupt" };
+
+	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";
+}
+
 void ts_fill_pixels(const struct ts_format *fmt, struct ts_buf *tb, struct spa_buffer *sb,
 		    enum ts_frame_kind kind, uint32_t counter)
 {

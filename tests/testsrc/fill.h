@@ -9,6 +9,11 @@
 
 enum ts_frame_kind { TS_KIND_FRAME, TS_KIND_CURSOR, TS_KIND_CORRUPT };
 
+/* What buffer `counter` is, from --cursor-every and --corrupt-every. */
+enum ts_frame_kind ts_frame_kind_of(const struct ts_options *o, uint32_t counter);
+/* "frame", "cursor" or "corrupt", for --verbose. */
+const char *ts_frame_kind_name(enum ts_frame_kind kind);
+
 /* The counter pattern for frames; poison (fails --verify) for the others. */
 void ts_fill_pixels(const struct ts_format *fmt, struct ts_buf *tb, struct spa_buffer *sb,
 		    enum ts_frame_kind kind, uint32_t counter);

@@ -31,7 +31,6 @@
  * at most FLUSH_MAX of them (10 s). */
 #define FLUSH_MAX 500
 
-static const char *const kind_names[] = { "frame", "cursor", "corrupt" };
 
 struct producer {
 	const struct ts_options *o;
@@ -82,15 +81,6 @@ static void set_timer(struct producer *p, struct spa_source *t, uint64_t first_n
 	struct timespec i = { (time_t)(interval_ns / 1000000000ull), (long)(interval_ns % 1000000000ull) };
 
 	pw_loop_update_timer(p->loop, t, first_ns ? &v : NULL, interval_ns ? &i : NULL, false);
-}
-
-static enum ts_frame_kind kind_of(const struct ts_options *o, uint32_t counter)
-{
-	if (o->cursor_every && (counter + 1) % o->cursor_every == 0)
-		return TS_KIND_CURSOR;
-	if (o->corrupt_every && (counter + 1) % o->corrupt_every == 0)
-		return TS_KIND_CORRUPT;
-	return TS_KIND_FRAME;
 }
 
 static int announce(struct producer *p)
@@ -144,7 +134,7 @@ static void finish(struct producer *p)
 static int produce_one(struct producer *p)
 {
 	uint32_t counter = p->counter;
-	enum ts_frame_kind kind = kind_of(p->o, counter);
+	enum ts_frame_kind kind = ts_frame_kind_of(p->o, counter);
 	struct pw_buffer *b;
 	struct ts_buf *tb;
 	int r;
@@ -189,7 +179,7 @@ static int produce_one(struct producer *p)
 	pw_stream_trigger_process(p->stream);
 	if (p->o->verbose)
 		printf("queued counter=%" PRIu32 " kind=%s size=%" PRIu32 "x%" PRIu32 "\n",
-		       counter, kind_names[kind], p->fmt.width, p->fmt.height);
+		       counter, ts_frame_kind_name(kind), p->fmt.width, p->fmt.height);
 	p->counter++;
 	p->queued++;
 	if (p->o->frames && p->queued >= p->o->frames)

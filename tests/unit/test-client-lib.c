@@ -5,7 +5,6 @@
  * and every reply it sends is checked without a PipeWire session.
  */
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "client/lib/client.h"
+#include "tests/unit/unit-util.h"
 
 static char dir[] = "/tmp/test-client-lib-XXXXXX";
 static char path[100];
@@ -43,37 +43,12 @@ static void teardown(void)
 	strcpy(dir, "/tmp/test-client-lib-XXXXXX");
 }
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
 /* --- the peer ---------------------------------------------------------- */
 #define EXPECT(cond) do { if (!(cond)) { fprintf(stderr, "peer: %s:%d: %s\n", __FILE__, __LINE__, #cond); _exit(1); } } while (0)
 
 static void peer_send(int c, const void *msg, size_t len, const int *fds, unsigned n_fds)
 {
-	union { char buf[CMSG_SPACE(sizeof(int) * 4)]; struct cmsghdr a; } ctl;
-	struct iovec iov = { (void *)msg, len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-	memset(&ctl, 0, sizeof(ctl));
-	if (n_fds) {
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * n_fds);
-	}
-	EXPECT(sendmsg(c, &mh, MSG_NOSIGNAL) == (ssize_t)len);
+	EXPECT(tu_send_fds(c, msg, len, fds, n_fds) == (ssize_t)len);
 }
 
 static uint16_t peer_recv(int c, void *buf, size_t cap)
@@ -174,7 +149,7 @@ START_TEST(test_frames_and_map_cache)
 	struct lastframe *lf;
 	const uint8_t *p1, *p2;
 	size_t size;
-	int fds_before = count_fds();
+	int fds_before = tu_count_fds();
 	pid_t pid = peer_start();
 
 	if (pid == 0) {
@@ -238,7 +213,7 @@ START_TEST(test_frames_and_map_cache)
 	ck_assert_int_eq(lastframe_next_frame(lf, 0, &f), -EAGAIN);
 	lastframe_disconnect(lf);
 	peer_wait(pid);
-	ck_assert_int_eq(count_fds(), fds_before);
+	ck_assert_int_eq(tu_count_fds(), fds_before);
 }
 END_TEST
 
@@ -250,7 +225,7 @@ START_TEST(test_generation_change_while_held)
 	struct lastframe_frame *f, *g;
 	struct lastframe *lf;
 	const uint8_t *p;
-	int fds_before = count_fds();
+	int fds_before = tu_count_fds();
 	pid_t pid = peer_start();
 
 	if (pid == 0) {
@@ -291,7 +266,7 @@ START_TEST(test_generation_change_while_held)
 	ck_assert_int_eq(lastframe_frame_release(lf, g), 0);
 	lastframe_disconnect(lf);
 	peer_wait(pid);
-	ck_assert_int_eq(count_fds(), fds_before);
+	ck_assert_int_eq(tu_count_fds(), fds_before);
 }
 END_TEST
 
@@ -303,7 +278,7 @@ START_TEST(test_fences_damage_cursor)
 				       .flags = LASTFRAME_EARLY_FENCES | LASTFRAME_CURSOR_BITMAP };
 	struct lastframe_frame *f;
 	struct lastframe *lf;
-	int fds_before = count_fds();
+	int fds_before = tu_count_fds();
 	pid_t pid = peer_start();
 
 	if (pid == 0) {
@@ -353,12 +328,12 @@ START_TEST(test_fences_damage_cursor)
 	ck_assert_ptr_nonnull(f->cursor_bitmap);
 	ck_assert_uint_eq(f->cursor_bitmap[12], 0x00);
 	ck_assert_uint_eq(f->cursor_bitmap[13], 0xff);
-	ck_assert_int_eq(count_fds(), fds_before + 3); /* socket, buffer, fence */
+	ck_assert_int_eq(tu_count_fds(), fds_before + 3); /* socket, buffer, fence */
 	ck_assert_int_eq(lastframe_frame_release(lf, f), 0);
-	ck_assert_int_eq(count_fds(), fds_before + 2);
+	ck_assert_int_eq(tu_count_fds(), fds_before + 2);
 	lastframe_disconnect(lf);
 	peer_wait(pid);
-	ck_assert_int_eq(count_fds(), fds_before);
+	ck_assert_int_eq(tu_count_fds(), fds_before);
 }
 END_TEST
 
@@ -369,7 +344,7 @@ START_TEST(test_frame_then_bye)
 	struct lastframe_frame *f;
 	struct lastframe *lf;
 	const void *p;
-	int fds_before = count_fds();
+	int fds_before = tu_count_fds();
 	pid_t pid = peer_start();
 
 	if (pid == 0) {
@@ -396,7 +371,7 @@ START_TEST(test_frame_then_bye)
 	ck_assert_int_eq(lastframe_next_frame(lf, 1000, &f), -EPIPE);
 	lastframe_disconnect(lf);
 	peer_wait(pid);
-	ck_assert_int_eq(count_fds(), fds_before);
+	ck_assert_int_eq(tu_count_fds(), fds_before);
 }
 END_TEST
 
@@ -460,7 +435,7 @@ START_TEST(test_unknown_messages)
 	struct lastframe_options o = { .socket_path = path };
 	struct lastframe_frame *f;
 	struct lastframe *lf;
-	int fds_before = count_fds();
+	int fds_before = tu_count_fds();
 	pid_t pid = peer_start();
 
 	if (pid == 0) {
@@ -485,7 +460,7 @@ START_TEST(test_unknown_messages)
 	ck_assert_int_eq(lastframe_next_frame(lf, 2000, &f), -EPROTO);
 	lastframe_disconnect(lf);
 	peer_wait(pid);
-	ck_assert_int_eq(count_fds(), fds_before);
+	ck_assert_int_eq(tu_count_fds(), fds_before);
 }
 END_TEST
 
@@ -495,7 +470,7 @@ START_TEST(test_bad_fd_count)
 	struct lastframe_options o = { .socket_path = path };
 	struct lastframe_frame *f;
 	struct lastframe *lf;
-	int fds_before = count_fds();
+	int fds_before = tu_count_fds();
 	pid_t pid = peer_start();
 
 	if (pid == 0) {
@@ -513,7 +488,7 @@ START_TEST(test_bad_fd_count)
 	ck_assert_int_eq(lastframe_next_frame(lf, 2000, &f), -EPROTO);
 	lastframe_disconnect(lf);
 	peer_wait(pid);
-	ck_assert_int_eq(count_fds(), fds_before);
+	ck_assert_int_eq(tu_count_fds(), fds_before);
 }
 END_TEST
 

@@ -7,7 +7,6 @@
  * valgrind), leak memory or fds, or hand out a frame it cannot map safely.
  */
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "client/lib/client.h"
+#include "tests/unit/unit-util.h"
 
 static uint64_t rng_state;
 
@@ -25,17 +25,6 @@ static uint32_t rng(void)
 	rng_state ^= rng_state >> 7;
 	rng_state ^= rng_state << 17;
 	return (uint32_t)rng_state;
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
 }
 
 /* A connection object on one end of a socketpair, as after the handshake. */
@@ -55,21 +44,7 @@ static struct lastframe *fake_connection(int *peer)
 
 static void send_pkt(int fd, const void *msg, size_t len, const int *fds, unsigned n_fds)
 {
-	union { char buf[CMSG_SPACE(sizeof(int) * 4)]; struct cmsghdr a; } ctl;
-	struct iovec iov = { (void *)msg, len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-	memset(&ctl, 0, sizeof(ctl));
-	if (n_fds) {
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * n_fds);
-	}
-	ck_assert_int_eq(sendmsg(fd, &mh, MSG_NOSIGNAL), (ssize_t)len);
+	ck_assert_int_eq(tu_send_fds(fd, msg, len, fds, n_fds), (ssize_t)len);
 }
 
 struct pkt {
@@ -198,7 +173,7 @@ static void consume(struct lastframe *lf)
 START_TEST(test_mutated_sessions)
 {
 	struct pkt script[16];
-	int fds_before = count_fds();
+	int fds_before = tu_count_fds();
 	int memfd = memfd_create("buf", MFD_CLOEXEC);
 
 	ck_assert_int_eq(ftruncate(memfd, 32), 0);
@@ -225,7 +200,7 @@ START_TEST(test_mutated_sessions)
 		close(peer);
 	}
 	close(memfd);
-	ck_assert_int_eq(count_fds(), fds_before);
+	ck_assert_int_eq(tu_count_fds(), fds_before);
 }
 END_TEST
 

@@ -6,7 +6,6 @@
  * the ops seam.
  */
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -19,6 +18,7 @@
 #include <pipewire/pipewire.h>
 
 #include "fence/fence-kernel.h"
+#include "tests/unit/unit-util.h"
 
 struct mock {
 	int err;       /* export fails with -err when non-zero */
@@ -80,24 +80,12 @@ static struct sink sink;
 static struct mock mock;
 static int fds_before;
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	while ((e = readdir(d)))
-		n++;
-	closedir(d);
-	return n;
-}
-
 static void setup_opts(uint32_t timeout_ms, bool publish)
 {
 	struct lf_fence_options o = { .timeout_ms = timeout_ms, .publish_on_timeout = publish };
 
 	pw_init(NULL, NULL);
-	fds_before = count_fds();
+	fds_before = tu_count_fds();
 	loop = pw_loop_new(NULL);
 	ck_assert_ptr_nonnull(loop);
 	memset(&sink, 0, sizeof(sink));
@@ -113,7 +101,7 @@ static void teardown(void)
 {
 	lf_fence_waiter_destroy(w);
 	pw_loop_destroy(loop);
-	ck_assert_int_eq(count_fds(), fds_before);
+	ck_assert_int_eq(tu_count_fds(), fds_before);
 }
 
 static struct lf_buffer *buf_new(enum lf_buffer_type type, int fd0, int fd1)
