@@ -95,6 +95,9 @@ int capture_registry_rebind(struct lf_capture *c);
 
 /* stream.c */
 int capture_stream_create(struct lf_capture *c);
+/* The stream's process event: keep the newest valid buffer dequeued, give
+ * every other one back (tests/unit/test-capture-latest.c drives it). */
+void capture_stream_process(void *data);
 void capture_stream_destroy(struct lf_capture *c);
 
 /* negotiate.c */

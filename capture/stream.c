@@ -253,7 +253,7 @@ static void deliver(struct lf_capture *c, struct pw_buffer *b, uint64_t pts, uin
 		lf_frame_free(f);
 }
 
-static void on_process(void *data)
+void capture_stream_process(void *data)
 {
 	struct lf_capture *c = data;
 	struct pw_buffer *b, *newest = NULL;
@@ -311,7 +311,7 @@ static const struct pw_stream_events stream_events = {
 	.param_changed = on_param_changed,
 	.add_buffer = on_add_buffer,
 	.remove_buffer = on_remove_buffer,
-	.process = on_process,
+	.process = capture_stream_process,
 };
 
 int capture_stream_create(struct lf_capture *c)
