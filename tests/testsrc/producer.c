@@ -22,11 +22,11 @@
 
 #include "tests/testsrc/buffers.h"
 #include "tests/testsrc/fill.h"
+#include "tests/testsrc/graph.h"
 #include "tests/testsrc/testsrc.h"
 
 #define MAX_PARAMS 8
 #define POD_BUF_SIZE (64 * 1024)
-#define MAX_LINKS 16
 /* One graph cycle at a time (see pump()); when a cycle's trigger_done never
  * comes, go on after this long. */
 #define CYCLE_TIMEOUT_NS (200 * 1000000ull)
@@ -39,8 +39,7 @@ struct producer {
 	struct pw_context *context;
 	struct pw_core *core;
 	struct spa_hook core_listener;
-	struct pw_registry *registry;
-	struct spa_hook registry_listener;
+	struct ts_graph graph;            /* registry: serial, links */
 	struct pw_stream *stream;
 	struct spa_hook stream_listener;
 	struct spa_source *frame_timer, *cycle_timer, *exit_timer;
@@ -56,9 +55,6 @@ struct producer {
 	uint64_t cycle_timeouts;
 	uint32_t counter;                 /* of the next buffer */
 	uint64_t queued;
-	bool serial_printed;
-	uint32_t link_ids[MAX_LINKS], link_out_nodes[MAX_LINKS]; /* for --wait-consumer */
-	uint32_t n_links;
 	int exit_code;
 	uint8_t pod_buf[POD_BUF_SIZE];
 };
@@ -228,12 +224,7 @@ static void pump(struct producer *p)
 
 static bool has_consumer(struct producer *p)
 {
-	uint32_t me = pw_stream_get_node_id(p->stream);
-
-	for (uint32_t i = 0; i < p->n_links; i++)
-		if (p->link_out_nodes[i] == me)
-			return true;
-	return false;
+	return ts_graph_has_output_link(&p->graph, pw_stream_get_node_id(p->stream));
 }
 
 static void on_frame_timer(void *data, uint64_t expirations)
@@ -443,64 +434,6 @@ static const struct pw_stream_events stream_events = {
 	.remove_buffer = on_remove_buffer,
 };
 
-/* ---- registry: our node's object.serial, for --print-serial --------------- */
-
-static void note_link(struct producer *p, uint32_t id, const struct spa_dict *props)
-{
-	const char *out = spa_dict_lookup(props, PW_KEY_LINK_OUTPUT_NODE);
-
-	if (!out || p->n_links >= MAX_LINKS)
-		return;
-	p->link_ids[p->n_links] = id;
-	p->link_out_nodes[p->n_links] = (uint32_t)strtoul(out, NULL, 10);
-	p->n_links++;
-}
-
-static void on_global(void *data, uint32_t id, uint32_t permissions, const char *type,
-		      uint32_t version, const struct spa_dict *props)
-{
-	struct producer *p = data;
-	const char *name, *pid, *serial;
-
-	if (!props)
-		return;
-	if (strcmp(type, PW_TYPE_INTERFACE_Link) == 0) {
-		note_link(p, id, props);
-		return;
-	}
-	if (p->serial_printed || !p->o->print_serial || strcmp(type, PW_TYPE_INTERFACE_Node) != 0)
-		return;
-	name = spa_dict_lookup(props, PW_KEY_NODE_NAME);
-	pid = spa_dict_lookup(props, PW_KEY_APP_PROCESS_ID);
-	serial = spa_dict_lookup(props, PW_KEY_OBJECT_SERIAL);
-	if (!name || !serial || strcmp(name, p->o->name) != 0)
-		return;
-	if (pid && atoi(pid) != (int)getpid())
-		return;
-	printf("object.serial=%s\nnode.id=%" PRIu32 "\n", serial, id);
-	fflush(stdout);
-	p->serial_printed = true;
-}
-
-static void on_global_remove(void *data, uint32_t id)
-{
-	struct producer *p = data;
-
-	for (uint32_t i = 0; i < p->n_links; i++)
-		if (p->link_ids[i] == id) {
-			p->n_links--;
-			p->link_ids[i] = p->link_ids[p->n_links];
-			p->link_out_nodes[i] = p->link_out_nodes[p->n_links];
-			return;
-		}
-}
-
-static const struct pw_registry_events registry_events = {
-	PW_VERSION_REGISTRY_EVENTS,
-	.global = on_global,
-	.global_remove = on_global_remove,
-};
-
 static void on_core_error(void *data, uint32_t id, int seq, int res, const char *message)
 {
 	struct producer *p = data;
@@ -569,10 +502,11 @@ int ts_producer_run(const struct ts_options *o)
 	}
 	pw_core_add_listener(p->core, &p->core_listener, &core_events, p);
 	if (o->print_serial || o->wait_consumer) {
-		p->registry = pw_core_get_registry(p->core, PW_VERSION_REGISTRY, 0);
-		if (!p->registry)
+		r = ts_graph_watch(&p->graph, p->core, o->name, o->print_serial);
+		if (r < 0) {
+			fprintf(stderr, "lastframe-testsrc: registry: %s\n", strerror(-r));
 			goto out;
-		pw_registry_add_listener(p->registry, &p->registry_listener, &registry_events, p);
+		}
 	}
 
 	snprintf(size, sizeof(size), "%" PRIu32 "x%" PRIu32, o->width, o->height);
@@ -608,11 +542,12 @@ int ts_producer_run(const struct ts_options *o)
 	}
 	pw_main_loop_run(p->main_loop);
 	ret = p->exit_code;
+	if (o->verbose && p->cycle_timeouts)
+		printf("graph cycles that timed out: %" PRIu64 "\n", p->cycle_timeouts);
 out:
 	if (p->stream)
 		pw_stream_destroy(p->stream);
-	if (p->registry)
-		pw_proxy_destroy((struct pw_proxy *)p->registry);
+	ts_graph_stop(&p->graph);
 	if (p->core)
 		pw_core_disconnect(p->core);
 	if (p->context)
