@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <libdrm/drm_fourcc.h>
 #include <pipewire/pipewire.h>
@@ -197,6 +196,12 @@ static int produce_one(struct producer *p)
 	return 0;
 }
 
+static void cycle_end(struct producer *p)
+{
+	p->cycle_busy = false;
+	set_timer(p, p->cycle_timer, 0, 0);
+}
+
 /*
  * Send what this tick owes, one graph cycle at a time. On PipeWire 0.3.65 a
  * cycle started while the consumer is still in the previous one can lose the
@@ -204,8 +209,8 @@ static int produce_one(struct producer *p)
  * consumer has read, and the consumer's input mixer may then mark the new
  * buffer consumed. Back-to-back triggers lost the newest frame of a burst
  * about one run in seven on an idle machine (CI failed on it twice), so the
- * next frame waits for trigger_done. A burst still reaches the consumer
- * faster than its main loop takes frames (a cycle is ~0.2 ms here).
+ * next frame waits for trigger_done. A burst still goes out back to back
+ * (a cycle takes ~0.2 ms here).
  */
 static void pump(struct producer *p)
 {
@@ -263,8 +268,7 @@ static void on_trigger_done(void *data)
 
 	if (!p->cycle_busy)
 		return;
-	p->cycle_busy = false;
-	set_timer(p, p->cycle_timer, 0, 0);
+	cycle_end(p);
 	pump(p);
 }
 
@@ -278,7 +282,7 @@ static void on_cycle_timer(void *data, uint64_t expirations)
 	if (p->o->verbose)
 		printf("graph cycle not done after %llu ms: going on\n",
 		       (unsigned long long)(CYCLE_TIMEOUT_NS / 1000000ull));
-	p->cycle_busy = false;
+	cycle_end(p);
 	pump(p);
 }
 
@@ -300,8 +304,7 @@ static void on_state_changed(void *data, enum pw_stream_state old, enum pw_strea
 	p->streaming = state == PW_STREAM_STATE_STREAMING;
 	switch (state) {
 	case PW_STREAM_STATE_STREAMING:
-		p->cycle_busy = false;
-		set_timer(p, p->cycle_timer, 0, 0);
+		cycle_end(p);
 		/* Drive with triggers from the start: before the first
 		 * trigger_process, pw_stream_queue_buffer starts a cycle of its
 		 * own, and frame 0 would go out in two cycles at once. */
