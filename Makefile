@@ -29,7 +29,7 @@ ALL_CFLAGS  = $(CFLAGS_BASE) $(CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS_SAN) $(LDFLAGS)
 
 # --- sources --------------------------------------------------------------
-CORE_SRCS    := $(sort $(wildcard capture/*.c fence/*.c ipc/*.c daemon/*.c))
+CORE_SRCS    := $(sort $(wildcard base/*.c capture/*.c fence/*.c ipc/*.c daemon/*.c))
 CORE_SRCS    := $(filter-out daemon/main.c,$(CORE_SRCS))
 LIB_SRCS     := $(sort $(wildcard client/lib/*.c))
 CLI_SRCS     := $(sort $(wildcard client/cli/*.c))

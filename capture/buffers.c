@@ -17,7 +17,7 @@
 
 #include "capture/capture-int.h"
 #include "capture/formats.h"
-#include "daemon/log.h"
+#include "base/log.h"
 
 struct cap_buffer {
 	struct lf_buffer buf;     /* first: release gets &buf */

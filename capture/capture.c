@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "capture/capture-int.h"
-#include "daemon/log.h"
-#include "daemon/util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 static const char *state_name(enum lf_stream_state s)
 {

@@ -13,7 +13,7 @@
 
 #include <pipewire/pipewire.h>
 
-#include "capture/frame.h"
+#include "base/frame.h"
 
 struct lf_capture;
 

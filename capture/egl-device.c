@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "daemon/log.h"
+#include "base/log.h"
 
 bool lf_egl_has_ext(const char *list, const char *ext)
 {

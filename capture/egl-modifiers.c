@@ -13,7 +13,7 @@
 #include "capture/egl-device.h"
 #include "capture/formats.h"
 #include "capture/modifiers.h"
-#include "daemon/log.h"
+#include "base/log.h"
 
 static int query_display(PFNEGLQUERYDMABUFMODIFIERSEXTPROC query_modifiers, EGLDisplay dpy,
 			 struct lf_modset *s)

@@ -9,7 +9,7 @@
 #include <drm_fourcc.h>
 
 #include "capture/egl-device.h"
-#include "daemon/log.h"
+#include "base/log.h"
 
 struct lf_egl_probe {
 	EGLDisplay dpy;

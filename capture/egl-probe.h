@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "capture/frame.h"
+#include "base/frame.h"
 
 struct lf_egl_probe;
 

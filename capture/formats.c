@@ -6,7 +6,7 @@
 #include <drm_fourcc.h>
 #include <spa/param/video/raw.h>
 
-#include "daemon/util.h"
+#include "base/util.h"
 
 static const struct lf_format_info formats[] = {
 	{ "BGRx", SPA_VIDEO_FORMAT_BGRx, DRM_FORMAT_XRGB8888, 1, { 4 }, { 1 } },

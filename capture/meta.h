@@ -10,7 +10,7 @@
 
 #include <spa/buffer/buffer.h>
 
-#include "capture/frame.h"
+#include "base/frame.h"
 
 #define LF_CURSOR_MAX 256
 

@@ -19,7 +19,7 @@
 #include "capture/capture-int.h"
 #include "capture/formats.h"
 #include "capture/pods.h"
-#include "daemon/log.h"
+#include "base/log.h"
 
 int capture_build_modifiers(struct lf_capture *c)
 {

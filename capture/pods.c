@@ -12,7 +12,7 @@
 #include <spa/pod/builder.h>
 
 #include "capture/formats.h"
-#include "daemon/util.h"
+#include "base/util.h"
 
 #define MAX_SIZE 16384
 #define CURSOR_META_SIZE(w, h) \

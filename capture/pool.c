@@ -10,7 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "daemon/util.h"
+#include "base/util.h"
 
 struct lf_pool_slot {
 	struct lf_buffer buf;  /* first: the release callback gets &buf */

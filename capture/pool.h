@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "capture/frame.h"
+#include "base/frame.h"
 
 #define LF_POOL_MAX_SLOTS 16
 

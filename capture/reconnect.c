@@ -12,7 +12,7 @@
 #include <spa/utils/result.h>
 
 #include "capture/capture-int.h"
-#include "daemon/log.h"
+#include "base/log.h"
 
 static bool target_matches(struct lf_capture *c, const struct spa_dict *props)
 {

@@ -16,7 +16,7 @@
 #include <systemd/sd-bus.h>
 
 #include "capture/source-mutter.h"
-#include "daemon/log.h"
+#include "base/log.h"
 
 #define MUTTER_NAME   "org.gnome.Mutter.ScreenCast"
 #define MUTTER_PATH   "/org/gnome/Mutter/ScreenCast"

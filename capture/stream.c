@@ -11,8 +11,8 @@
 
 #include "capture/capture-int.h"
 #include "capture/formats.h"
-#include "daemon/log.h"
-#include "daemon/util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 static void on_state_changed(void *data, enum pw_stream_state old, enum pw_stream_state state,
 			     const char *error)

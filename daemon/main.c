@@ -19,7 +19,7 @@
 #include "capture/capture.h"
 #include "capture/modifiers.h"
 #include "capture/source-mutter.h"
-#include "daemon/log.h"
+#include "base/log.h"
 #include "daemon/notify.h"
 #include "daemon/options.h"
 #include "fence/fence.h"

@@ -10,8 +10,8 @@
 #include <spa/param/video/type-info.h>
 #include <systemd/sd-daemon.h>
 
-#include "daemon/log.h"
-#include "daemon/util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 #define STATUS_MIN_INTERVAL_NS 1000000000ull
 

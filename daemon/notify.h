@@ -10,7 +10,7 @@
 
 #include <pipewire/pipewire.h>
 
-#include "capture/frame.h"
+#include "base/frame.h"
 
 struct lf_notify;
 

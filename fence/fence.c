@@ -18,8 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/log.h"
-#include "daemon/util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 #define MAX_PENDING 8
 #define N_SAMPLES 256

@@ -12,7 +12,7 @@
 
 #include <pipewire/pipewire.h>
 
-#include "capture/frame.h"
+#include "base/frame.h"
 
 struct lf_fence_waiter;
 

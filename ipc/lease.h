@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "capture/frame.h"
+#include "base/frame.h"
 
 #define LF_LEASE_MAX 3   /* most credits any client can have */
 #define LF_KNOWN_MAX 64  /* PipeWire streams have at most 64 buffers */

@@ -131,7 +131,7 @@ struct lf_wire_rect {
 	uint32_t width, height;
 };
 
-/* Frame flags: the same bits as capture/frame.h LF_FRAME_FLAG_*. */
+/* Frame flags: the same bits as base/frame.h LF_FRAME_FLAG_*. */
 #define LF_FRAME_F_FENCE_PENDING (1u << 0)
 #define LF_FRAME_F_FENCE_TIMEOUT (1u << 1)
 #define LF_FRAME_F_CURSOR        (1u << 2)

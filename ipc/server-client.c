@@ -9,8 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "daemon/log.h"
-#include "daemon/util.h"
+#include "base/log.h"
+#include "base/util.h"
 #include "ipc/server-priv.h"
 
 #define RX_BATCH 32               /* messages per wake-up: fairness between clients */

@@ -8,8 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "daemon/log.h"
-#include "daemon/util.h"
+#include "base/log.h"
+#include "base/util.h"
 #include "ipc/server-priv.h"
 
 #define CTRL_LEN CMSG_SPACE(sizeof(int) * LF_PROTO_MAX_FDS)

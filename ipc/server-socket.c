@@ -9,7 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "daemon/log.h"
+#include "base/log.h"
 #include "ipc/server-priv.h"
 
 static int make_parent_dir(const char *path)

@@ -11,7 +11,7 @@
 
 #include <pipewire/pipewire.h>
 
-#include "capture/frame.h"
+#include "base/frame.h"
 #include "ipc/proto.h"
 
 struct lf_server;

@@ -27,7 +27,7 @@
 
 #include <pipewire/pipewire.h>
 
-#include "daemon/log.h"
+#include "base/log.h"
 #include "ipc/proto.h"
 #include "ipc/server.h"
 

@@ -26,7 +26,7 @@
 
 #include "capture/egl-device.h"
 #include "capture/egl-probe.h"
-#include "daemon/log.h"
+#include "base/log.h"
 
 #define W 256
 #define H 256

@@ -66,7 +66,7 @@ import json, sys
 rows = [json.loads(l) for l in sys.argv[1].splitlines() if l.strip()]
 ok = True
 for r in rows:
-    if r.get("CODE_FILE", "daemon/log.c") == "daemon/log.c" or "CODE_LINE" not in r:
+    if r.get("CODE_FILE", "base/log.c") == "base/log.c" or "CODE_LINE" not in r:
         print("location is the logger's, not the caller's:", r.get("MESSAGE"), r.get("CODE_FILE"))
         ok = False
         break

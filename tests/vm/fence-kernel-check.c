@@ -17,7 +17,7 @@
 #include <pipewire/pipewire.h>
 
 #include "fence/fence.h"
-#include "daemon/util.h"
+#include "base/util.h"
 #include "tests/vm/vgem.h"
 
 static int failures;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "capture/frame.h"
+#include "base/frame.h"
 
 #include <stdlib.h>
 #include <unistd.h>
