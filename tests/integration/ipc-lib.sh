@@ -30,3 +30,37 @@ ipc__got_frame()
 	out=$("$IPC_TOOL" "$LF_SOCKET" recv 1 0.3 1 2>/dev/null) || return 1
 	[ "$(ipc_field "$out" frames)" -gt 0 ]
 }
+
+# ipc_fd_baseline: the daemon's fd count at steady state, printed.
+# The daemon opens a read-only fd for each shared-memory buffer the first time
+# it sends that buffer to anyone and keeps it for the buffer's life, so a count
+# taken before every buffer of the negotiated set went out races that cache
+# (PipeWire picks the set's size, not the test). Steady state: two 1 s windows
+# in a row in which a client was sent the same number of distinct buffers
+# (PipeWire hands buffers out in turn, so a window of 15+ frames meets them
+# all) and the daemon's fd count did not move.
+ipc_fd_baseline()
+{
+	IPC__PREV_BUFS=-1
+	lf_wait_for 30 ipc__steady
+	lf_fd_count "$LF_DAEMON_PID"
+}
+
+ipc__steady()
+{
+	local out bufs fds_before
+	fds_before=$(lf_fd_count "$LF_DAEMON_PID")
+	out=$("$IPC_TOOL" "$LF_SOCKET" recv 1 1 1 2>/dev/null) || return 1
+	bufs=$(ipc_field "$out" buffers)
+	if [ "$bufs" = "$IPC__PREV_BUFS" ] && lf_try_for 1 ipc__fds_are "$fds_before"; then
+		return 0
+	fi
+	IPC__PREV_BUFS=$bufs
+	return 1
+}
+
+# The tool's own connection is gone once the daemon has handled its hang-up.
+ipc__fds_are()
+{
+	[ "$(lf_fd_count "$LF_DAEMON_PID")" = "$1" ]
+}

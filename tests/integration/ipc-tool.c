@@ -41,6 +41,7 @@ struct conn {
 	uint32_t generation;
 	struct buf bufs[MAX_BUFS];
 	uint32_t n_bufs;
+	uint32_t max_bufs; /* most buffers known at once: the daemon has sent each of them */
 	uint64_t last_seq;
 	uint64_t frames, skipped, order_errors, unknown_buffer, held;
 	uint32_t error_code;
@@ -217,6 +218,8 @@ static int conn_handle(struct conn *c, int hold)
 		c->bufs[c->n_bufs].n_fds = n_fds;
 		memcpy(c->bufs[c->n_bufs].fds, fds, n_fds * sizeof(int));
 		c->n_bufs++;
+		if (c->n_bufs > c->max_bufs)
+			c->max_bufs = c->n_bufs;
 		break;
 	case LF_MSG_REMOVE_BUFFER: {
 		struct buf *b = conn_buf(c, m.u.remove_buffer.buffer_id);
@@ -302,6 +305,7 @@ static int cmd_recv(const char *path, int n, double seconds, uint32_t max_held)
 				cs[i].eof = 1;
 	}
 	uint64_t min_frames = UINT64_MAX, total = 0, skipped = 0, order = 0, unknown = 0;
+	uint32_t max_bufs = 0;
 	double min_ratio = 1.0;
 	for (int i = 0; i < n; i++) {
 		double ratio = cs[i].frames + cs[i].skipped ?
@@ -314,6 +318,8 @@ static int cmd_recv(const char *path, int n, double seconds, uint32_t max_held)
 		skipped += cs[i].skipped;
 		order += cs[i].order_errors;
 		unknown += cs[i].unknown_buffer;
+		if (cs[i].max_bufs > max_bufs)
+			max_bufs = cs[i].max_bufs;
 		if (cs[i].eof || cs[i].error_code)
 			errors++;
 		conn_forget_bufs(&cs[i]);
@@ -321,10 +327,10 @@ static int cmd_recv(const char *path, int n, double seconds, uint32_t max_held)
 	}
 	printf("clients=%d frames=%" PRIu64 " min_frames=%" PRIu64 " skipped=%" PRIu64
 	       " min_ratio_pct=%d order_errors=%" PRIu64 " unknown_buffer=%" PRIu64 " disconnected=%d"
-	       " send_p50_us=%u send_p99_us=%u deliver_p50_us=%u deliver_p99_us=%u\n",
+	       " send_p50_us=%u send_p99_us=%u deliver_p50_us=%u deliver_p99_us=%u buffers=%u\n",
 	       n, total, min_frames, skipped, (int)(min_ratio * 100), order, unknown, errors,
 	       hist_pct(hist_send, 0.5), hist_pct(hist_send, 0.99), hist_pct(hist_deliv, 0.5),
-	       hist_pct(hist_deliv, 0.99));
+	       hist_pct(hist_deliv, 0.99), max_bufs);
 	return 0;
 }
 

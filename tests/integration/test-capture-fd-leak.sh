@@ -2,11 +2,13 @@
 # Issue 2: no fd leak in lastframed across 1000 grabs (each one a full client:
 # connect, buffers, a frame, release, disconnect). lastframed keeps one
 # read-only fd per producer buffer it has handed out, so the count is taken
-# after a warm-up in which every buffer went out at least once.
+# at steady state: after a warm-up, once a client was sent every buffer of the
+# set (ipc_fd_baseline).
 set -euo pipefail
 LF_ROOT=${LF_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 source "$LF_ROOT/tests/lib/session.sh"
 source "$LF_ROOT/tests/lib/frames.sh"
+source "$LF_ROOT/tests/integration/ipc-lib.sh"
 
 GRABS=${LF_FD_LEAK_GRABS:-1000}
 WARMUP=200
@@ -32,17 +34,8 @@ lf_testsrc_start leak --size 64x64 --rate 30
 lf_wait_grab 10 "$LF_TEST_DIR/first.ppm" 64x64
 
 grabs "$WARMUP"
-# The last client's hang-up is handled asynchronously: wait for the count to settle.
-settle()
-{
-	local a b
-	a=$(lf_fd_count "$LF_DAEMON_PID")
-	sleep 0.2
-	b=$(lf_fd_count "$LF_DAEMON_PID")
-	[ "$a" = "$b" ]
-}
-lf_wait_for 5 settle
-before=$(lf_fd_count "$LF_DAEMON_PID")
+ipc_tool_build
+before=$(ipc_fd_baseline)
 ls -l "/proc/$LF_DAEMON_PID/fd" >"$LF_TEST_DIR/fds-before.txt"
 lf_log "after $WARMUP warm-up grabs: $before fds"
 

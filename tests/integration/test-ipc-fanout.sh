@@ -13,7 +13,7 @@ lf_testsrc_start ipcsrc --size 320x240 --rate 60
 lf_daemon_start --target ipcsrc
 ipc_wait_frames
 
-fd_before=$(lf_fd_count "$LF_DAEMON_PID")
+fd_before=$(ipc_fd_baseline)
 # Two credits, as a real client would pipeline: a client process delayed
 # for one frame period on a loaded machine still gets the next frame.
 out=$("$IPC_TOOL" "$LF_SOCKET" recv 64 10 2)

@@ -14,7 +14,7 @@ ipc_tool_build
 lf_testsrc_start ipcsrc --size 320x240 --rate 30
 lf_daemon_start --target ipcsrc
 ipc_wait_frames
-fd_before=$(lf_fd_count "$LF_DAEMON_PID")
+fd_before=$(ipc_fd_baseline)
 
 EBADMSG=74; EPROTO=71; EMSGSIZE=90; EINVAL=22
 check() # KIND CODE

@@ -16,7 +16,7 @@ ipc_tool_build
 lf_testsrc_start ipcsrc --size 320x240 --rate 30
 lf_daemon_start --target ipcsrc --max-clients 3
 ipc_wait_frames
-fd_before=$(lf_fd_count "$LF_DAEMON_PID")
+fd_before=$(ipc_fd_baseline)
 
 # Let 'nobody' reach the socket: every directory on the way searchable.
 d=$(dirname "$LF_SOCKET")

@@ -12,7 +12,7 @@ ipc_tool_build
 lf_testsrc_start ipcsrc --size 320x240 --rate 60 --buffers 4
 lf_daemon_start --target ipcsrc --lease-timeout-ms 30000
 ipc_wait_frames
-fd_before=$(lf_fd_count "$LF_DAEMON_PID")
+fd_before=$(ipc_fd_baseline)
 
 pids=()
 for i in 1 2 3; do

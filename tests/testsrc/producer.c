@@ -48,6 +48,7 @@ struct producer {
 	bool have_format;
 	uint32_t want_width, want_height; /* the size we announce */
 	bool resize_done;
+	bool resize_asked;                /* SIGUSR1: resize at the next tick */
 	bool streaming, done;
 	bool cycle_busy;                  /* a frame's graph cycle has not completed */
 	uint32_t owed;                    /* frames of this tick still to send */
@@ -241,7 +242,8 @@ static void on_frame_timer(void *data, uint64_t expirations)
 		return;
 	if (p->o->wait_consumer && !has_consumer(p))
 		return;
-	if (p->o->resize_at && !p->resize_done && p->counter >= p->o->resize_at) {
+	if (p->o->resize_at && !p->resize_done &&
+	    (p->counter >= p->o->resize_at || p->resize_asked)) {
 		int r;
 		p->resize_done = true;
 		p->want_width = p->o->resize_width;
@@ -457,6 +459,15 @@ static void on_signal(void *data, int sig)
 	quit(data, 0);
 }
 
+/* A test that must see the old size first says when to resize, instead of
+ * racing a frame count against a loaded machine. */
+static void on_resize_signal(void *data, int sig)
+{
+	struct producer *p = data;
+
+	p->resize_asked = true;
+}
+
 int ts_producer_run(const struct ts_options *o)
 {
 	struct producer *p;
@@ -492,6 +503,7 @@ int ts_producer_run(const struct ts_options *o)
 	p->loop = pw_main_loop_get_loop(p->main_loop);
 	pw_loop_add_signal(p->loop, SIGINT, on_signal, p);
 	pw_loop_add_signal(p->loop, SIGTERM, on_signal, p);
+	pw_loop_add_signal(p->loop, SIGUSR1, on_resize_signal, p);
 	p->frame_timer = pw_loop_add_timer(p->loop, on_frame_timer, p);
 	p->cycle_timer = pw_loop_add_timer(p->loop, on_cycle_timer, p);
 	p->exit_timer = pw_loop_add_timer(p->loop, on_exit_timer, p);
