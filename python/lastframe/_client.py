@@ -150,6 +150,8 @@ class Client:
                 self._dead = ConnectionLostError(strerror(errno.ECONNRESET), errno.ECONNRESET)
         try:
             yield ("cond", lambda: self._welcome is not None, "welcome")
+        except TimeoutError:
+            raise
         except Error as e:
             raise connect_error(self.socket_path, e.errno, e) from None
 
@@ -424,17 +426,21 @@ class Client:
             step = next(gen)
             while True:
                 kind, arg, what = step
-                if kind == "sleep":
-                    time.sleep(arg)
-                else:
-                    while not self._ready(arg):
-                        left = None if deadline is None else deadline - time.monotonic()
-                        if left is not None and left <= 0:
-                            gen.close()
-                            raise self._timeout_error(what, timeout)
-                        p = select.poll()
-                        p.register(self.fileno(), select.POLLIN)
-                        p.poll(None if left is None else max(1, int(left * 1000 + 0.999)))
+                try:
+                    if kind == "sleep":
+                        time.sleep(arg)
+                    else:
+                        while not self._ready(arg):
+                            left = None if deadline is None else deadline - time.monotonic()
+                            if left is not None and left <= 0:
+                                raise self._timeout_error(what, timeout)
+                            p = select.poll()
+                            p.register(self.fileno(), select.POLLIN)
+                            p.poll(None if left is None else max(1, int(left * 1000 + 0.999)))
+                except Error as e:
+                    # Into the generator: it may word the error for its context.
+                    step = gen.throw(e)
+                    continue
                 step = gen.send(None)
         except StopIteration as e:
             return e.value

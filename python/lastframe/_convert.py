@@ -69,22 +69,29 @@ class PlaneData:
         self.stride = stride
 
 
-def check(f: int, width: int, height: int, planes: Sequence[PlaneData]) -> None:
-    """Raises unless the planes hold a whole width x height picture of f."""
+def check(f: int, width: int, height: int, planes: Sequence[Tuple[int, int]]) -> None:
+    """Raises unless planes, (readable size, stride) each, hold a whole
+    width x height picture of f. Needs no mapping: run it before mapping."""
     if not supported(f):
         raise UnsupportedFormatError(f"cannot convert pixel format {fourcc_str(f)} (0x{f:08x})")
     if width <= 0 or height <= 0 or not planes:
         raise _too_small(width, height, f)
-    p = planes[0]
+    size, stride = planes[0]
     if f == NV12:
-        y, uv = _nv12_planes(width, height, planes)
-        if (y is None or uv is None or not _rows_fit(y.data.size, y.stride, height, width) or
-                not _rows_fit(uv.data.size, uv.stride, (height + 1) // 2,
-                              ((width - 1) & ~1) + 2)):
+        if len(planes) >= 2:
+            uv_size, uv_stride = planes[1]
+        else:
+            uv_size, uv_stride = size - stride * height, stride
+        if (uv_size < 0 or not _rows_fit(size, stride, height, width) or
+                not _rows_fit(uv_size, uv_stride, (height + 1) // 2, ((width - 1) & ~1) + 2)):
             raise _too_small(width, height, f)
         return
-    if p.stride < width * 4 or not _rows_fit(p.data.size, p.stride, height, width * 4):
+    if stride < width * 4 or not _rows_fit(size, stride, height, width * 4):
         raise _too_small(width, height, f)
+
+
+def sizes(planes: Sequence[PlaneData]) -> List[Tuple[int, int]]:
+    return [(p.data.size, p.stride) for p in planes]
 
 
 def _nv12_planes(width: int, height: int, planes: Sequence[PlaneData]):
@@ -128,7 +135,7 @@ def to_rgb(f: int, width: int, height: int, planes: Sequence[PlaneData],
            alpha: bool = False, out: Optional[np.ndarray] = None) -> np.ndarray:
     """Converts to a new C-contiguous (h, w, 3|4) uint8 array. The whole
     result is computed before it is returned: never a half-converted one."""
-    check(f, width, height, planes)
+    check(f, width, height, sizes(planes))
     ch = 4 if alpha else 3
     if out is None:
         out = np.empty((height, width, ch), dtype=np.uint8)

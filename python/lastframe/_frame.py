@@ -204,9 +204,10 @@ class Frame:
             # Tiled/compressed layouts cannot be read linearly from the CPU.
             name = "INVALID" if buf.modifier == P.MOD_INVALID else f"0x{buf.modifier:016x}"
             raise UnsupportedFormatError(f"cannot read frames with modifier {name} from the CPU")
+        conv.check(self.drm_format, self.width, self.height,
+                   [(p.size, p.stride) for p in buf.planes])
         self._wait_fences(5.0)
         planes = [buf.plane(i) for i in range(len(buf.fds))]
-        conv.check(self.drm_format, self.width, self.height, planes)
         if buf.type == P.BUFFER_DMABUF and not self._synced:
             for fd in buf.fds:
                 dmabuf_sync(fd, DMA_BUF_SYNC_START)

@@ -13,6 +13,7 @@ from typing import Any, AsyncIterator, Dict, Generator, Optional
 
 from ._client import Client, Gen, StreamInfo
 from ._frame import Frame
+from .errors import Error
 
 __all__ = ["connect", "AsyncClient"]
 
@@ -31,15 +32,18 @@ class AsyncClient:
             step = next(gen)
             while True:
                 kind, arg, what = step
-                if kind == "sleep":
-                    await asyncio.sleep(arg)
-                else:
-                    while not c._ready(arg):
-                        left = None if deadline is None else deadline - time.monotonic()
-                        if left is not None and left <= 0:
-                            gen.close()
-                            raise c._timeout_error(what, timeout)
-                        await self._readable(loop, left)
+                try:
+                    if kind == "sleep":
+                        await asyncio.sleep(arg)
+                    else:
+                        while not c._ready(arg):
+                            left = None if deadline is None else deadline - time.monotonic()
+                            if left is not None and left <= 0:
+                                raise c._timeout_error(what, timeout)
+                            await self._readable(loop, left)
+                except Error as e:
+                    step = gen.throw(e)
+                    continue
                 step = gen.send(None)
         except StopIteration as e:
             return e.value

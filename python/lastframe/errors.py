@@ -109,13 +109,12 @@ def error_from_daemon(code: int, text: str) -> Error:
 
 def connect_error(path: str, err: int, cause: Optional[Error] = None) -> Error:
     """The error for a failed connect, worded as `lastframe` (the CLI) does."""
+    if cause is not None:
+        return type(cause)(f"cannot talk to lastframed at {path}: {cause}", err)
     if err in (_errno.ENOENT, _errno.ECONNREFUSED):
         return NoDaemonError(
             f"cannot connect to lastframed at {path}: {os.strerror(err)} "
             "(is the service running? systemctl --user start lastframed)", err)
     if err in (_errno.EACCES, _errno.ENOTSOCK, _errno.ENAMETOOLONG):
         return RefusedError(f"cannot connect to lastframed at {path}: {os.strerror(err)}", err)
-    text = str(cause) if cause is not None else strerror(err)
-    kind = type(cause) if cause is not None else ConnectionLostError
-    e = kind(f"cannot talk to lastframed at {path}: {text}", err)
-    return e
+    return ConnectionLostError(f"cannot talk to lastframed at {path}: {strerror(err)}", err)
