@@ -76,6 +76,7 @@ class Client:
         self.name = name or _default_name()
         self.max_held_wanted = max_held
         self._sock: Optional[socket.socket] = None
+        self._reading = False
         self._epoch = 0
         self._reset()
 
@@ -205,17 +206,22 @@ class Client:
             raise Error("the client is closed", errno.EBADF)
         try:
             n = self._sock.send(data, socket.MSG_NOSIGNAL | socket.MSG_DONTWAIT)
+            if n == len(data):
+                return
+            err = ConnectionLostError("short send to lastframed", errno.EIO)
         except BlockingIOError:
             # The socket buffer is far larger than what a client queues:
             # the daemon stopped reading.
-            self._dead = ConnectionLostError("lastframed stopped reading", errno.EIO)
-            raise self._dead from None
-        except OSError as e:
-            self._dead = ConnectionLostError(strerror(errno.ECONNRESET), errno.ECONNRESET)
-            raise self._dead from None
-        if n != len(data):
-            self._dead = ConnectionLostError("short send to lastframed", errno.EIO)
-            raise self._dead
+            err = ConnectionLostError("lastframed stopped reading", errno.EIO)
+        except OSError:
+            err = ConnectionLostError(strerror(errno.ECONNRESET), errno.ECONNRESET)
+        # The daemon's last words (an ERROR saying why it closed) are still
+        # queued for us: they explain the failure better than EPIPE.
+        if not self._reading:
+            self._pump()
+        if self._dead is None:
+            self._dead = err
+        raise self._dead
 
     def _fail_protocol(self, detail: str) -> None:
         try:
@@ -227,8 +233,15 @@ class Client:
     def _read_one(self) -> bool:
         """Reads one packet without blocking; False when nothing is left
         (or the connection is dead)."""
-        if self._dead is not None or self._sock is None:
+        if self._dead is not None or self._sock is None or self._reading:
             return False
+        self._reading = True
+        try:
+            return self._read_one_locked()
+        finally:
+            self._reading = False
+
+    def _read_one_locked(self) -> bool:
         reset = False
         while True:
             try:

@@ -5,7 +5,7 @@ import os
 import subprocess
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import pytest
 
@@ -94,12 +94,13 @@ def source(session):
     producer and a lastframed of its own in the shared session."""
     started: List[int] = []
 
-    def make(fmt: str = "BGRx", size: str = "320x240", *args: str, rate: str = "30"):
+    def make(fmt: str = "BGRx", size: str = "320x240", *args: str, rate: str = "30",
+             daemon_args: Sequence[str] = (), sock: Optional[str] = None):
         _SRC_N[0] += 1
         name = f"src{_SRC_N[0]}"
         spid = session.testsrc(name, "--format", fmt, "--size", size, "--rate", rate, *args)
         started.append(spid)
-        path = session.daemon(f"{name}.sock", "--target", name)
+        path = session.daemon(sock or f"{name}.sock", "--target", name, *daemon_args)
         dpid = session.daemons[path]
         started.append(dpid)
         return path, spid, dpid
@@ -133,3 +134,16 @@ def verify_rgb(rgb, tmp_path: Path, size: Optional[str] = None) -> dict:
     out = json.loads(r.stdout.strip().splitlines()[-1])
     out["rc"] = r.returncode
     return out
+
+
+def tag_counter(rgb) -> int:
+    """The frame counter in the pattern's tag (8x8 blocks, white = 1, bits
+    0..31 row-major from the top left), read from any (h, w, >=3) array."""
+    w = rgb.shape[1]
+    per_row = w // 8
+    v = 0
+    for i in range(32):
+        y, x = (i // per_row) * 8 + 4, (i % per_row) * 8 + 4
+        if int(rgb[y, x, 1]) > 127:
+            v |= 1 << i
+    return v
