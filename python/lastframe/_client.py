@@ -25,6 +25,12 @@ Step = Tuple[str, Any, str]
 Gen = Generator[Step, None, Any]
 
 _STATES = {0: "none", 1: "paused", 2: "streaming"}
+# Plain ints: the socket module's IntFlag members cost a call per operation.
+_MSG_TRUNC, _MSG_CTRUNC = int(socket.MSG_TRUNC), int(socket.MSG_CTRUNC)
+_RECV_FLAGS = int(socket.MSG_CMSG_CLOEXEC)
+_SEND_FLAGS = int(socket.MSG_NOSIGNAL | socket.MSG_DONTWAIT)
+_ANC_SPACE = socket.CMSG_SPACE(P.MAX_FDS * 4)
+_SOL_SOCKET, _SCM_RIGHTS = int(socket.SOL_SOCKET), int(socket.SCM_RIGHTS)
 _BUFFER_TYPES = {0: "none", 1: "memfd", 2: "dmabuf", 3: "memptr"}
 
 
@@ -77,6 +83,7 @@ class Client:
         self.max_held_wanted = max_held
         self._sock: Optional[socket.socket] = None
         self._reading = False
+        self._poll: Optional[Tuple[int, Any]] = None
         self._epoch = 0
         self._reset()
 
@@ -144,11 +151,9 @@ class Client:
             self._send(P.pack_hello(self.name, 0, self.max_held_wanted))
         except Error:
             # A daemon refusing us (EACCES, EBUSY) sends ERROR and closes
-            # before reading HELLO: report its reason, not EPIPE.
-            self._dead = None
-            self._pump()
-            if self._dead is None:
-                self._dead = ConnectionLostError(strerror(errno.ECONNRESET), errno.ECONNRESET)
+            # before reading HELLO: _send() has read its reason (not EPIPE)
+            # into _dead, which the wait below reports.
+            pass
         try:
             yield ("cond", lambda: self._welcome is not None, "welcome")
         except TimeoutError:
@@ -205,7 +210,7 @@ class Client:
         if self._sock is None:
             raise Error("the client is closed", errno.EBADF)
         try:
-            n = self._sock.send(data, socket.MSG_NOSIGNAL | socket.MSG_DONTWAIT)
+            n = self._sock.send(data, _SEND_FLAGS)
             if n == len(data):
                 return
             err = ConnectionLostError("short send to lastframed", errno.EIO)
@@ -245,8 +250,7 @@ class Client:
         reset = False
         while True:
             try:
-                data, anc, flags, _ = self._sock.recvmsg(
-                    P.MAX_MSG, socket.CMSG_SPACE(P.MAX_FDS * 4), socket.MSG_CMSG_CLOEXEC)
+                data, anc, flags, _ = self._sock.recvmsg(P.MAX_MSG, _ANC_SPACE, _RECV_FLAGS)
                 break
             except InterruptedError:
                 continue
@@ -270,7 +274,7 @@ class Client:
         now = time.monotonic_ns()
         fds: List[int] = []
         for level, kind, cdata in anc:
-            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            if level == _SOL_SOCKET and kind == _SCM_RIGHTS:
                 a = array.array("i")
                 a.frombytes(cdata[:len(cdata) - len(cdata) % a.itemsize])
                 fds.extend(a)
@@ -278,10 +282,10 @@ class Client:
             if not data:
                 self._dead = ConnectionLostError(strerror(errno.ECONNRESET), errno.ECONNRESET)
                 return False
-            if flags & socket.MSG_CTRUNC or len(fds) > P.MAX_FDS:
+            if flags & _MSG_CTRUNC or len(fds) > P.MAX_FDS:
                 self._fail_protocol(f"a message came with more than {P.MAX_FDS} file descriptors")
                 return False
-            if flags & socket.MSG_TRUNC:
+            if flags & _MSG_TRUNC:
                 self._fail_protocol(f"a message larger than {P.MAX_MSG} bytes")
                 return False
             try:
@@ -406,14 +410,14 @@ class Client:
     def _ready(self, cond: Callable[[], bool]) -> bool:
         """cond() after reading what arrived; raises once the connection is
         dead and cond() can no longer become true."""
-        if cond():
-            return True
-        self._pump()
-        if cond():
-            return True
-        if self._dead is not None:
-            raise self._dead
-        return False
+        # One packet at a time, so a frame wait costs one recvmsg per wake-up
+        # rather than a drain that always ends in EAGAIN.
+        while not cond():
+            if not self._read_one():
+                if self._dead is not None:
+                    raise self._dead
+                return False
+        return True
 
     def _timeout_error(self, what: str, timeout: Optional[float]) -> Error:
         t = f"{timeout:g}"
@@ -447,9 +451,8 @@ class Client:
                             left = None if deadline is None else deadline - time.monotonic()
                             if left is not None and left <= 0:
                                 raise self._timeout_error(what, timeout)
-                            p = select.poll()
-                            p.register(self.fileno(), select.POLLIN)
-                            p.poll(None if left is None else max(1, int(left * 1000 + 0.999)))
+                            self._poller().poll(
+                                None if left is None else max(1, int(left * 1000 + 0.999)))
                 except Error as e:
                     # Into the generator: it may word the error for its context.
                     step = gen.throw(e)
@@ -457,6 +460,14 @@ class Client:
                 step = gen.send(None)
         except StopIteration as e:
             return e.value
+
+    def _poller(self) -> "select.poll":
+        fd = self.fileno()
+        if self._poll is None or self._poll[0] != fd:
+            p = select.poll()
+            p.register(fd, select.POLLIN)
+            self._poll = (fd, p)
+        return self._poll[1]
 
     # --- frames --------------------------------------------------------------
     def _take(self, newest: bool) -> Frame:
@@ -524,7 +535,7 @@ class Client:
         return f
 
     def _next_gen(self) -> Gen:
-        yield ("cond", lambda: bool(self._queue), "frame")
+        yield ("cond", self._has_frame, "frame")
         return self._take(newest=False)
 
     def _info_gen(self) -> Gen:
@@ -594,10 +605,21 @@ class Client:
         Waits up to ``timeout`` seconds when no frame exists yet."""
         return self._run(self._grab_gen(), timeout)
 
+    def _has_frame(self) -> bool:
+        return bool(self._queue)
+
     def next_frame(self, timeout: Optional[float] = 5.0) -> Frame:
         """The next frame, held (a lease): call ``release()`` on it within
         the lease timeout (``lease_timeout_ms``, 1 s by default)."""
-        return self._run(self._next_gen(), timeout)
+        # _run(_next_gen()) without the generator: this is the per-frame
+        # path of frames(), where every microsecond is CPU at 60 fps.
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._ready(self._has_frame):
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise self._timeout_error("frame", timeout)
+            self._poller().poll(None if left is None else max(1, int(left * 1000 + 0.999)))
+        return self._take(newest=False)
 
     def frames(self, max_frames: Optional[int] = None, timeout: Optional[float] = 5.0, *,
                stop_on_format_change: bool = False) -> Iterator[Frame]:

@@ -227,8 +227,9 @@ class Frame:
         out = []
         for p in self._map():
             rows = p.data.size // p.stride if p.stride else 0
-            out.append(np.lib.stride_tricks.as_strided(
-                p.data, shape=(rows, p.stride), strides=(p.stride, 1), writeable=False))
+            a = p.data[:rows * p.stride].reshape(rows, p.stride)
+            a.flags.writeable = False
+            out.append(a)
         return out
 
     @property
