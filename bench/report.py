@@ -201,6 +201,29 @@ class Report:
         else:
             t.append(("daemon RSS and fds flat over 5 min, clients churning", "flat", "—",
                       verdict(None)))
+        t.extend(self.python_targets())
+        return t
+
+    def python_targets(self):
+        """Issue 14: the Python package against the C CLI / C client, same run."""
+        t = []
+        g = next((r for r in self.rows if r.get("section") == "python" and
+                  r.get("kind") == "grab"), None)
+        if g and g.get("py_ms") and g.get("c_ms"):
+            py, c = statistics.median(g["py_ms"]), statistics.median(g["c_ms"])
+            t.append(("Python `grab()` → numpy at 1080p, wall (median; process start excluded)",
+                      "≤ 1.5× `lastframe grab x.ppm`",
+                      f"{py:.1f} ms vs C {c:.1f} ms: {py / c:.2f}×", verdict(py <= 1.5 * c)))
+        f = next((r for r in self.rows if r.get("section") == "python" and
+                  r.get("kind") == "frames"), None)
+        if f and f.get("wall_s"):
+            pct = f["cpu_pct"]
+            txt = f"{pct:.2f} % ({f['frames']} frames in {f['wall_s']:.1f} s"
+            if f.get("c_cpu_ns") and f.get("c_wall_s"):
+                cp = f["c_cpu_ns"] / 1e7 / f["c_wall_s"]
+                txt += f"; C lf-client {cp:.2f} %: {pct / cp:.1f}×" if cp else ""
+            t.append(("Python `frames()` 1080p60, zero-copy `to_numpy()` views, CPU",
+                      "≤ 2 % of a core", txt + ")", verdict(pct <= 2)))
         return t
 
     # -- markdown ---------------------------------------------------------

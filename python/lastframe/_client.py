@@ -613,12 +613,21 @@ class Client:
         the lease timeout (``lease_timeout_ms``, 1 s by default)."""
         # _run(_next_gen()) without the generator: this is the per-frame
         # path of frames(), where every microsecond is CPU at 60 fps.
+        # poll() first: it answers at once when a packet waits, and saves the
+        # recvmsg that would end in EAGAIN on every frame.
         deadline = None if timeout is None else time.monotonic() + timeout
-        while not self._ready(self._has_frame):
+        while not self._queue:
+            if self._dead is not None or self._sock is None:
+                if self._ready(self._has_frame):  # raises the reason
+                    break
+                raise Error("the client is closed", errno.EBADF)
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
+                if self._ready(self._has_frame):
+                    break
                 raise self._timeout_error("frame", timeout)
-            self._poller().poll(None if left is None else max(1, int(left * 1000 + 0.999)))
+            if self._poller().poll(None if left is None else max(1, int(left * 1000 + 0.999))):
+                self._ready(self._has_frame)
         return self._take(newest=False)
 
     def frames(self, max_frames: Optional[int] = None, timeout: Optional[float] = 5.0, *,
@@ -631,30 +640,26 @@ class Client:
         ``stop_on_format_change=True``. ``timeout`` bounds each wait."""
         n = 0
         prev: Optional[Frame] = None
-        changes = self.format_changes
+        last: Optional[Tuple[int, str]] = None  # generation, description
         try:
             while max_frames is None or n < max_frames:
                 if prev is not None:
                     prev.release()
                     prev = None
                 f = self.next_frame(timeout)
-                if stop_on_format_change and self.format_changes != changes:
+                now = (f.generation, f"{f.width}x{f.height} {f.format}")
+                if stop_on_format_change and last is not None and now[0] != last[0]:
                     f.release()
                     raise FormatChangedError(
-                        f"the stream format changed to {self._describe_format()}",
-                        0)
+                        f"the stream format changed from {last[1]} to {now[1]} "
+                        f"(generation {last[0]} -> {now[0]})")
+                last = now
                 prev = f
                 n += 1
                 yield f
         finally:
             if prev is not None:
                 prev.release()
-
-    def _describe_format(self) -> str:
-        f = self._format
-        if f is None:
-            return "none"
-        return f"{f.width}x{f.height} {conv.format_name(f.drm_format)}"
 
     def stats(self, timeout: Optional[float] = 5.0) -> Dict[str, int]:
         """The daemon's counters (STATS), as a dict."""
