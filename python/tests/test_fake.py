@@ -2,7 +2,6 @@
 """Against a scripted fake daemon: every kind of garbage raises
 lastframe.Error (never hangs, never crashes), fds are never leaked, and the
 conversions equal the C CLI's (`lastframe grab x.ppm` on the same frame)."""
-import os
 import random
 import struct
 import subprocess
