@@ -9,6 +9,7 @@ import errno
 import os
 import select
 import socket
+from socket import socket as _Socket
 import sys
 import time
 from collections import deque
@@ -81,7 +82,7 @@ class Client:
         self.socket_path = socket_path(socket)
         self.name = name or _default_name()
         self.max_held_wanted = max_held
-        self._sock: Optional[socket.socket] = None
+        self._sock: Optional[_Socket] = None
         self._reading = False
         self._poll: Optional[Tuple[int, Any]] = None
         self._epoch = 0
@@ -247,6 +248,7 @@ class Client:
             self._reading = False
 
     def _read_one_locked(self) -> bool:
+        assert self._sock is not None
         reset = False
         while True:
             try:
@@ -331,7 +333,7 @@ class Client:
             del fds[:len(m.planes)]
             self._buffers[key] = Buffer(m, taken, fmt)
         elif kind == P.REMOVE_BUFFER:
-            b = self._buffers.pop(tuple(body), None)  # gone with its generation: harmless
+            b = self._buffers.pop(body, None)  # gone with its generation: harmless
             if b is not None:
                 b.unref()
         elif kind == P.FRAME:
@@ -508,7 +510,7 @@ class Client:
         elif self._dead is not None and not self._queue:
             raise self._dead
         if self._frames_taken > 0 or self._queue:
-            if self._frames_taken > 0:
+            if self._frames_taken > 0 and self._dead is None:
                 # Keep the newest queued frame, free a credit, then a round
                 # trip: a FRAME before the PONG is newer; none means the one
                 # kept (or the last one taken) is the newest.

@@ -107,7 +107,7 @@ def _nv12_planes(width: int, height: int, planes: Sequence[PlaneData]):
 def _strided(p: PlaneData, shape: Tuple[int, ...], strides: Tuple[int, ...]) -> np.ndarray:
     """A read-only view of p; ndarray() itself refuses one that would reach
     past the buffer (and is far cheaper than as_strided, once per frame)."""
-    a = np.ndarray(shape, dtype=np.uint8, buffer=p.data, strides=strides)
+    a: np.ndarray = np.ndarray(shape, dtype=np.uint8, buffer=p.data, strides=strides)
     a.flags.writeable = False
     return a
 

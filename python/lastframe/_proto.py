@@ -198,8 +198,9 @@ def parse(buf: bytes, n_fds: int):
         raise Malformed(f"{name} came with {n_fds} file descriptors, none expected")
     body = buf[HDR.size:]
     if kind == WELCOME:
-        v = _WELCOME.unpack_from(body)
-        return kind, Welcome(*v[:5], _cstr(v[6], "WELCOME.daemon_version"))
+        version, caps, max_held, lease_ms, client_id, _, raw = _WELCOME.unpack_from(body)
+        return kind, Welcome(version, caps, max_held, lease_ms, client_id,
+                             _cstr(raw, "WELCOME.daemon_version"))
     if kind == ERROR:
         code, _ = _ERROR.unpack_from(body)
         return kind, (code, _cstr(body[8:], "ERROR.text"))
@@ -221,7 +222,8 @@ def parse(buf: bytes, n_fds: int):
             raise Malformed("ADD_BUFFER with an empty plane")
         return kind, AddBuffer(gen, bid, btype, planes)
     if kind == REMOVE_BUFFER:
-        return kind, _REMOVE_BUFFER.unpack_from(body)
+        gen, bid = _REMOVE_BUFFER.unpack_from(body)
+        return kind, (gen, bid)
     if kind == FRAME:
         return kind, _parse_frame(body, n, n_fds)
     if kind in (PING, PONG):
