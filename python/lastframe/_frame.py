@@ -16,7 +16,7 @@ from . import _proto as P
 from .errors import BadBufferError, Error, TimeoutError, UnsupportedFormatError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._client import Client
+    from ._receive import Receiver as Client
 
 _MAP_POPULATE = getattr(mmap, "MAP_POPULATE", 0x8000)
 # _IOW('b', 0, struct dma_buf_sync { __u64 flags; }) and its flags.

@@ -2,6 +2,7 @@
 """Against a scripted fake daemon: every kind of garbage raises
 lastframe.Error (never hangs, never crashes), fds are never leaked, and the
 conversions equal the C CLI's (`lastframe grab x.ppm` on the same frame)."""
+import os
 import random
 import struct
 import subprocess
@@ -312,3 +313,36 @@ def test_conversion_equals_c_cli(tmp_path, name):
         assert np.array_equal(rgba[:, :, 3], src[:, :, 3])
     else:
         assert (rgba[:, :, 3] == 255).all()
+
+
+def test_ping_answered_and_fences_waited(tmp_path):
+    """Clients must answer PING; a FENCE_PENDING frame (not asked for, but
+    valid) is read after its fence signals, and the fence fd is closed."""
+    got = []
+
+    def script(c):
+        c.hello()
+        c.send(welcome())
+        c.send(fmt(W, H))
+        c.send(add_buffer([(0, STRIDE, STRIDE * H)]), [memfd(picture())])
+        c.send(hdr(9, 16) + struct.pack("=Q", 42))
+        r, w = os.pipe()
+        os.write(w, b"signalled")  # a readable fd stands for a signalled fence
+        os.close(w)
+        c.send(frame(1, flags=1, n_fences=1), [r])
+        while True:
+            p = c.recv()
+            if not p:
+                break
+            got.append(struct.unpack_from("=HHI", p)[0])
+            if got[-1] == 10:
+                got.append(struct.unpack_from("=Q", p, 8)[0])
+    before = fd_count()
+    d = FakeDaemon(tmp_path, script)
+    with lastframe.connect(d.path, timeout=2) as c:
+        f = c.grab(timeout=2)
+    d.join()
+    assert fd_count() == before
+    ref = np.frombuffer(picture(), np.uint8).reshape(H, W, 4)
+    assert np.array_equal(f.to_numpy(), ref[:, :, 2::-1])
+    assert 10 in got and got[got.index(10) + 1] == 42, got  # PONG 42

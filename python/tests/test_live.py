@@ -59,6 +59,10 @@ def test_formats_pixels(source, tmp_path, monkeypatch, fmt, size, args):
     img = frame.to_pil()
     assert img.mode == ("RGBA" if fmt in ("BGRA", "RGBA") else "RGB") and img.size == (w, h)
     with lastframe.connect(path) as c:
+        # A static stream: the second grab is the same frame, at once.
+        a = c.grab()
+        t0 = time.monotonic()
+        assert c.grab(timeout=2).seq == a.seq and time.monotonic() - t0 < 1
         info = c.info()
         assert (info.width, info.height, info.format) == (w, h, fmt)
         assert info.buffer_type == ("dmabuf" if "dmabuf" in args else "memfd")
@@ -70,7 +74,7 @@ def test_formats_pixels(source, tmp_path, monkeypatch, fmt, size, args):
         assert syncs[0] == lf_frame.DMA_BUF_SYNC_START
     else:
         assert not syncs
-    del frame, rgb, rgba, img
+    del frame, rgb, rgba, img, a
     assert fd_count() == before
 
 
