@@ -116,6 +116,17 @@ class Buffer:
         return v
 
 
+def _visible(msg: P.FrameMsg, width: int, height: int) -> Tuple[int, int, int, int]:
+    """The crop rectangle when the producer gave a sane one, else the whole
+    picture (client/cli/grab.c frame_region())."""
+    c = msg.crop
+    if (msg.flags & P.FRAME_F_CROP and c.x >= 0 and c.y >= 0 and c.width > 0 and
+            c.height > 0 and c.x < width and c.y < height and c.width <= width - c.x and
+            c.height <= height - c.y):
+        return c.x, c.y, c.width, c.height
+    return 0, 0, width, height
+
+
 class Frame:
     """One frame. From :meth:`Client.grab` it is a private copy, valid for
     ever. From :meth:`Client.frames` (or :meth:`Client.next_frame`) it holds
@@ -128,7 +139,9 @@ class Frame:
     ``pts_ns`` (producer timestamp, CLOCK_MONOTONIC, 0 when unknown),
     ``daemon_recv_ns``, ``client_recv_ns``, ``skipped`` (frames missed before
     this one), ``generation``, ``buffer_id``, ``buffer_type``, ``flags``,
-    ``crop`` and ``damage`` (:class:`lastframe.Rect`), ``cursor``.
+    ``crop`` and ``damage`` (:class:`lastframe.Rect`), ``cursor``. With a
+    sane crop, ``width``/``height``, ``array`` and ``to_numpy()`` are the
+    cropped picture, as `lastframe grab` saves it.
     """
 
     def __init__(self, client: "Client", epoch: int, msg: P.FrameMsg, buf: Buffer,
@@ -143,7 +156,10 @@ class Frame:
         self.seq = msg.seq
         self.generation = msg.generation
         self.buffer_id = msg.buffer_id
-        self.width, self.height = buf.width, buf.height
+        self._full = (buf.width, buf.height)
+        self._region = _visible(msg, buf.width, buf.height)
+        # The visible part, as the C CLI saves it: the crop when sane, else all.
+        self.width, self.height = self._region[2], self._region[3]
         self.drm_format = buf.drm_format
         self.format = conv.format_name(buf.drm_format)
         self.modifier = buf.modifier
@@ -204,7 +220,7 @@ class Frame:
             # Tiled/compressed layouts cannot be read linearly from the CPU.
             name = "INVALID" if buf.modifier == P.MOD_INVALID else f"0x{buf.modifier:016x}"
             raise UnsupportedFormatError(f"cannot read frames with modifier {name} from the CPU")
-        conv.check(self.drm_format, self.width, self.height,
+        conv.check(self.drm_format, self._full[0], self._full[1],
                    [(p.size, p.stride) for p in buf.planes])
         self._wait_fences(5.0)
         planes = [buf.plane(i) for i in range(len(buf.fds))]
@@ -237,7 +253,9 @@ class Frame:
         """The pixels as stored, read-only: (height, width, 4) uint8 for the
         32-bit formats (byte order of the format), (height, width) luma for
         NV12. A zero-copy view while the frame is held."""
-        return conv.raw_view(self.drm_format, self.width, self.height, self._map())
+        x, y, w, h = self._region
+        full = conv.raw_view(self.drm_format, self._full[0], self._full[1], self._map())
+        return full[y:y + h, x:x + w]
 
     def to_numpy(self, alpha: bool = False, copy: Optional[bool] = None) -> np.ndarray:
         """The picture as (height, width, 3) uint8 RGB, or (height, width, 4)
@@ -250,11 +268,15 @@ class Frame:
         array. ``copy=True``: always a new C-contiguous array. A view is
         valid only while the frame is held."""
         planes = self._map()
+        (fw, fh), (x, y, w, h) = self._full, self._region
         if copy is not True and not self._copied:
-            v = conv.rgb_view(self.drm_format, self.width, self.height, planes, alpha)
+            v = conv.rgb_view(self.drm_format, fw, fh, planes, alpha)
             if v is not None:
-                return v
-        return conv.to_rgb(self.drm_format, self.width, self.height, planes, alpha)
+                return v[y:y + h, x:x + w]
+        out = conv.to_rgb(self.drm_format, fw, fh, planes, alpha)
+        if (w, h) != (fw, fh):
+            out = np.ascontiguousarray(out[y:y + h, x:x + w])
+        return out
 
     def to_pil(self) -> Any:
         """A PIL.Image (RGBA when the format has alpha, else RGB). Needs Pillow."""

@@ -43,9 +43,12 @@ def add_buffer(planes: Sequence[tuple], gen: int = 1, buffer_id: int = 0,
 
 
 def frame(seq: int, gen: int = 1, buffer_id: int = 0, flags: int = 0, n_fences: int = 0,
-          n_damage: int = 0, extra: bytes = b"", length: Optional[int] = None) -> bytes:
+          n_damage: int = 0, extra: bytes = b"", length: Optional[int] = None,
+          crop: Sequence[int] = (0, 0, 0, 0)) -> bytes:
+    if any(crop):
+        flags |= 32
     body = struct.pack("=IIQQQQIIiiIIiiiiIIII", gen, buffer_id, seq, 0, 1, 2, 0, flags,
-                       0, 0, 0, 0, 0, 0, 0, 0, 0, 0, n_damage, n_fences) + extra
+                       *crop, 0, 0, 0, 0, 0, 0, n_damage, n_fences) + extra
     return hdr(7, length if length is not None else 8 + len(body)) + body
 
 

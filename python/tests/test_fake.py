@@ -24,7 +24,7 @@ def picture(stride: int = STRIDE, rows: int = H) -> bytes:
 
 
 def serve_frame(c: Conn, width=W, height=H, drm=XR24, planes=None, data=None, size=None,
-                buffer_type=1, seq=1) -> None:
+                buffer_type=1, seq=1, crop=(0, 0, 0, 0)) -> None:
     """HELLO → WELCOME, FORMAT, ADD_BUFFER (one memfd per plane), FRAME."""
     c.hello()
     c.send(welcome())
@@ -33,7 +33,7 @@ def serve_frame(c: Conn, width=W, height=H, drm=XR24, planes=None, data=None, si
     datas = data if isinstance(data, list) else [data or picture(planes[0][1], height)] * len(planes)
     fds = [memfd(d, size) for d in datas]
     c.send(add_buffer(planes, buffer_type=buffer_type), fds)
-    c.send(frame(seq))
+    c.send(frame(seq, crop=crop))
 
 
 def run_case(tmp_path, script, expect=lastframe.Error, timeout=2.0, conns=1, call=None):
@@ -266,11 +266,15 @@ def c_grab(path: str, out) -> np.ndarray:
     return np.frombuffer(parts[3], np.uint8).reshape(h, w, 3)
 
 
+CROPS = {"NV12 cropped": (5, 3, 33, 21), "BGRx cropped": (7, 2, 40, 30),
+         "BGRx crop out of bounds": (50, 2, 40, 30)}
 CASES = {
     "BGRx": (fourcc("XR24"), 4, 1), "BGRA": (fourcc("AR24"), 4, 1),
     "RGBx": (fourcc("XB24"), 4, 1), "RGBA": (fourcc("AB24"), 4, 1),
     "xRGB2101010": (fourcc("XR30"), 4, 1), "xBGR2101010": (fourcc("XB30"), 4, 1),
     "NV12 one plane": (fourcc("NV12"), 1, 1), "NV12 two planes": (fourcc("NV12"), 1, 2),
+    "NV12 cropped": (fourcc("NV12"), 1, 2), "BGRx cropped": (fourcc("XR24"), 4, 1),
+    "BGRx crop out of bounds": (fourcc("XR24"), 4, 1),
 }
 
 
@@ -293,9 +297,13 @@ def test_conversion_equals_c_cli(tmp_path, name):
         data = [y + uv, y + uv]
         planes = [(0, stride, len(y)), (len(y), stride, len(uv))]
 
+    crop = CROPS.get(name, (0, 0, 0, 0))
+
     def script(c):
-        serve_frame(c, w, h, drm, planes=planes, data=data)
+        serve_frame(c, w, h, drm, planes=planes, data=data, crop=crop)
         then_wait(c)
+    if crop[0] + crop[2] <= w:
+        w, h = crop[2] or w, crop[3] or h  # what both clients return
     before = fd_count()
     d = FakeDaemon(tmp_path, script, conns=2)
     ref = c_grab(d.path, tmp_path / "c.ppm")
@@ -308,6 +316,7 @@ def test_conversion_equals_c_cli(tmp_path, name):
     assert mine.shape == (h, w, 3) and mine.flags.c_contiguous
     assert np.array_equal(mine, ref), f"{name}: {np.argwhere(mine != ref)[:5]}"
     assert np.array_equal(rgba[:, :, :3], ref)
+    assert (f.width, f.height) == (w, h) and f.array.shape[:2] == (h, w)
     if name in ("BGRA", "RGBA"):
         src = np.frombuffer(data[0], np.uint8).reshape(h, stride)[:, :w * 4].reshape(h, w, 4)
         assert np.array_equal(rgba[:, :, 3], src[:, :, 3])
