@@ -297,10 +297,12 @@ class Client(Receiver):
             self._drop_all()
             self._close_socket()
             yield from self._connect_gen()
-        elif self._dead is not None and not self._queue:
+        elif self._dead is not None:
+            # Frames queued before the daemon left may be stale by now: grab()
+            # promises the newest, so it reports the loss instead.
             raise self._dead
         if self._frames_taken > 0 or self._queue:
-            if self._frames_taken > 0 and self._dead is None:
+            if self._frames_taken > 0:
                 # Keep the newest queued frame, free a credit, then a round
                 # trip: a FRAME before the PONG is newer; none means the one
                 # kept (or the last one taken) is the newest.
