@@ -39,6 +39,8 @@ struct lf_capture {
 	struct spa_hook registry_listener;
 	uint32_t target_id;           /* registry id of the target node, SPA_ID_INVALID */
 	uint32_t linked_source;       /* no target: the node the session manager linked us to */
+	int remote_fd;                /* opts.remote_only: the next connection, -1 when none */
+	uint32_t remote_node;         /* its node's global id until the registry names it */
 
 	struct pw_stream *stream;
 	struct spa_hook stream_listener;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "capture/capture-int.h"
 #include "base/log.h"
@@ -56,7 +57,10 @@ static void on_work(void *data, uint64_t count)
 	c->pending = 0;
 	if (w & WORK_TEARDOWN) {
 		capture_core_teardown(c);
-		return; /* the retry timer takes it from here */
+		/* The retry timer takes it from here, or the owner of a remote. */
+		if (c->opts.remote_only && c->events->remote_lost)
+			c->events->remote_lost(c->data, "lost the PipeWire connection");
+		return;
 	}
 	if (w & WORK_DESTROY)
 		capture_stream_destroy(c);
@@ -93,6 +97,8 @@ int lf_capture_new(struct pw_loop *loop, struct pw_context *context,
 	c->data = data;
 	c->target_id = SPA_ID_INVALID;
 	c->linked_source = SPA_ID_INVALID;
+	c->remote_fd = -1;
+	c->remote_node = SPA_ID_INVALID;
 	c->backoff_ms = BACKOFF_MIN_MS;
 	c->stream_backoff_ms = BACKOFF_MIN_MS;
 	spa_list_init(&c->buffers);
@@ -148,6 +154,8 @@ void lf_capture_destroy(struct lf_capture *c)
 		pw_loop_destroy_source(c->loop, c->work);
 	if (c->retry)
 		pw_loop_destroy_source(c->loop, c->retry);
+	if (c->remote_fd >= 0)
+		close(c->remote_fd);
 	lf_pool_destroy(&c->pool);
 	lf_meta_clear(&c->meta);
 	lf_modset_clear(&c->mods);
@@ -179,6 +187,34 @@ int lf_capture_set_target(struct lf_capture *c, const char *target)
 	}
 	/* Re-bind the registry so existing nodes are announced again. */
 	return capture_registry_rebind(c);
+}
+
+int lf_capture_set_remote(struct lf_capture *c, int fd, uint32_t node_id)
+{
+	char placeholder[32];
+	char *t;
+
+	if (!c || fd < 0 || !c->opts.remote_only || node_id == SPA_ID_INVALID) {
+		if (fd >= 0)
+			close(fd);
+		return -EINVAL;
+	}
+	/* A name no node has: target stays set (so nothing else gets linked)
+	 * until the registry shows node_id and its serial replaces it. */
+	snprintf(placeholder, sizeof(placeholder), "(node id %u)", node_id);
+	if (!(t = strdup(placeholder))) {
+		close(fd);
+		return -ENOMEM;
+	}
+	free(c->target);
+	c->target = t;
+	c->opts.target = t;
+	capture_core_teardown(c);
+	if (c->remote_fd >= 0)
+		close(c->remote_fd);
+	c->remote_fd = fd;
+	c->remote_node = node_id;
+	return capture_core_connect(c);
 }
 
 const struct lf_video_format *lf_capture_get_format(struct lf_capture *c)

@@ -33,6 +33,10 @@ struct lf_capture_options {
 	/* Offer only this size (a Mutter virtual monitor takes the size the
 	 * stream negotiates); 0 = any size, 1280x720 preferred. */
 	uint32_t request_width, request_height;
+	/* Connect nowhere until lf_capture_set_remote hands a connection (a
+	 * portal's OpenPipeWireRemote); such connections are not remade by
+	 * capture/ when they break: remote_lost tells the owner instead. */
+	bool remote_only;
 };
 
 struct lf_capture_stats {
@@ -58,6 +62,9 @@ struct lf_capture_events {
 	void (*state_changed)(void *data, enum lf_stream_state state, const char *why);
 	/* A new frame; ownership of f passes to the callee. */
 	void (*frame)(void *data, struct lf_frame *f);
+	/* remote_only: the connection from lf_capture_set_remote broke or its
+	 * node went away; nothing comes until the owner hands a new one. */
+	void (*remote_lost)(void *data, const char *why);
 };
 
 int lf_capture_new(struct pw_loop *loop, struct pw_context *context,
@@ -68,6 +75,11 @@ void lf_capture_destroy(struct lf_capture *c);
 
 /* (Re)connect to a target: used by sources that learn the node later (Mutter). */
 int lf_capture_set_target(struct lf_capture *c, const char *target);
+
+/* Capture node_id (a global id as that connection sees it) through fd, a
+ * connected PipeWire socket (ownership passes, also on error). Drops the
+ * connection in use. */
+int lf_capture_set_remote(struct lf_capture *c, int fd, uint32_t node_id);
 
 /* A client (or the daemon's import probe) could not use this pair: drop it and
  * renegotiate; ends at shared memory. */

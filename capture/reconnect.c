@@ -46,6 +46,26 @@ static void watch_link(struct lf_capture *c, const struct spa_dict *props)
 		capture_set_state(c, LF_STREAM_PAUSED, "linked to a source");
 }
 
+/* A portal names its node by global id; target.object wants the serial. */
+static void adopt_remote_node(struct lf_capture *c, const struct spa_dict *props)
+{
+	const char *serial = props ? spa_dict_lookup(props, PW_KEY_OBJECT_SERIAL) : NULL;
+	const char *name = props ? spa_dict_lookup(props, PW_KEY_NODE_NAME) : NULL;
+	char *t;
+
+	c->remote_node = SPA_ID_INVALID;
+	if (!serial && !name) {
+		lf_warn("capture: the portal's node has neither object.serial nor node.name");
+		return;
+	}
+	if (!(t = strdup(serial ? serial : name)))
+		return;
+	free(c->target);
+	c->target = t;
+	c->opts.target = t;
+	lf_info("capture: the portal's node is %s %s", serial ? "object.serial" : "node.name", t);
+}
+
 static void on_global(void *data, uint32_t id, uint32_t permissions, const char *type,
 		      uint32_t version, const struct spa_dict *props)
 {
@@ -65,6 +85,8 @@ static void on_global(void *data, uint32_t id, uint32_t permissions, const char 
 		}
 		return;
 	}
+	if (strcmp(type, PW_TYPE_INTERFACE_Node) == 0 && id == c->remote_node)
+		adopt_remote_node(c, props);
 	if (strcmp(type, PW_TYPE_INTERFACE_Node) != 0 || c->target_id != SPA_ID_INVALID ||
 	    !target_matches(c, props))
 		return;
@@ -94,6 +116,9 @@ static void on_global_remove(void *data, uint32_t id)
 	 * so drop it and start fresh when the node returns. */
 	capture_set_state(c, LF_STREAM_NONE, "source node gone");
 	capture_schedule(c, WORK_DESTROY);
+	/* A portal's node does not come back: its session is over. */
+	if (c->opts.remote_only && c->events->remote_lost)
+		c->events->remote_lost(c->data, "the screencast node went away");
 }
 
 static const struct pw_registry_events registry_events = {
@@ -147,7 +172,7 @@ void capture_on_retry(void *data, uint64_t expirations)
 	struct lf_capture *c = data;
 
 	if (!c->core) {
-		if (capture_core_connect(c) < 0)
+		if (capture_core_connect(c) < 0 && !c->opts.remote_only)
 			capture_retry_arm(c);
 		return;
 	}
@@ -158,12 +183,26 @@ void capture_on_retry(void *data, uint64_t expirations)
 
 int capture_core_connect(struct lf_capture *c)
 {
-	/* PIPEWIRE_REMOTE is honoured by pw_context_connect itself. */
-	c->core = pw_context_connect(c->context, NULL, 0);
+	if (c->opts.remote_only && c->remote_fd < 0) {
+		capture_set_state(c, LF_STREAM_NONE, "waiting for a PipeWire connection");
+		return 0;
+	}
+	if (c->opts.remote_only) {
+		/* The fd is PipeWire's from here on, also when this fails. */
+		c->core = pw_context_connect_fd(c->context, c->remote_fd, NULL, 0);
+		c->remote_fd = -1;
+	} else {
+		/* PIPEWIRE_REMOTE is honoured by pw_context_connect itself. */
+		c->core = pw_context_connect(c->context, NULL, 0);
+	}
 	if (!c->core) {
 		int r = -errno;
-		lf_debug("capture: cannot connect to PipeWire: %s", strerror(-r));
+		lf_log(c->opts.remote_only ? LOG_WARNING : LOG_DEBUG,
+		       "capture: cannot connect to PipeWire%s: %s",
+		       c->opts.remote_only ? " through the portal's socket" : "", strerror(-r));
 		capture_set_state(c, LF_STREAM_NONE, "waiting for PipeWire");
+		if (c->opts.remote_only && c->events->remote_lost)
+			c->events->remote_lost(c->data, "cannot connect to PipeWire through the portal's socket");
 		return r ? r : -EIO;
 	}
 	pw_core_add_listener(c->core, &c->core_listener, &core_events, c);
@@ -198,7 +237,7 @@ void capture_core_teardown(struct lf_capture *c)
 		pw_core_disconnect(c->core);
 		c->core = NULL;
 	}
-	if (!c->destroying)
+	if (!c->destroying && !c->opts.remote_only)
 		capture_retry_arm(c);
 }
 

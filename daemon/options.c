@@ -114,6 +114,15 @@ int lf_config_parse_source(struct lf_config *c, const char *spec)
 		} else {
 			return -EINVAL;
 		}
+	} else if (!strcmp(spec, "portal") || !strcmp(spec, "portal:monitor")) {
+		t.source = LF_SOURCE_PORTAL;
+		t.portal_types = LF_PORTAL_MONITOR;
+	} else if (!strcmp(spec, "portal:window")) {
+		t.source = LF_SOURCE_PORTAL;
+		t.portal_types = LF_PORTAL_WINDOW;
+	} else if (!strcmp(spec, "portal:any")) {
+		t.source = LF_SOURCE_PORTAL;
+		t.portal_types = LF_PORTAL_MONITOR | LF_PORTAL_WINDOW;
 	} else {
 		return -EINVAL;
 	}
@@ -141,6 +150,11 @@ void lf_config_describe_source(const struct lf_config *c, char *buf, size_t len)
 		else
 			snprintf(buf, len, "Mutter primary monitor");
 		break;
+	case LF_SOURCE_PORTAL:
+		snprintf(buf, len, "ScreenCast portal (%s)",
+			 c->portal_types == LF_PORTAL_MONITOR ? "a monitor" :
+			 c->portal_types == LF_PORTAL_WINDOW ? "a window" : "a monitor or a window");
+		break;
 	}
 }
 
@@ -155,7 +169,8 @@ static int apply_key(struct lf_config *c, enum key_id k, const char *v, char *er
 		r = lf_config_parse_source(c, v);
 		if (r < 0)
 			seterr(err, errlen, "invalid source '%s' (expected node:TARGET, "
-			       "mutter[:virtual[=WxH]|:monitor[=CONNECTOR]] or auto)", v);
+			       "mutter[:virtual[=WxH]|:monitor[=CONNECTOR]], "
+			       "portal[:monitor|:window|:any] or auto)", v);
 		break;
 	case K_CURSOR:
 		r = lf_opt_parse_cursor(v, &c->cursor);

@@ -16,7 +16,12 @@ enum lf_source_kind {
 	LF_SOURCE_AUTO = 0,   /* no target: the session manager picks a Video/Source */
 	LF_SOURCE_NODE = 1,   /* a PipeWire node: node.name or object.serial */
 	LF_SOURCE_MUTTER = 2, /* org.gnome.Mutter.ScreenCast session */
+	LF_SOURCE_PORTAL = 3, /* org.freedesktop.portal.ScreenCast session (any portal desktop) */
 };
+
+/* The portal's SourceType bits. */
+#define LF_PORTAL_MONITOR 1u
+#define LF_PORTAL_WINDOW  2u
 
 enum lf_mutter_record {
 	LF_MUTTER_MONITOR = 0, /* RecordMonitor(connector); "" = primary monitor */
@@ -40,6 +45,7 @@ struct lf_config {
 	char connector[64];               /* LF_MUTTER_MONITOR; "" = primary */
 	uint32_t virtual_width, virtual_height; /* LF_MUTTER_VIRTUAL; 0 = Mutter's default */
 	enum lf_cursor_mode cursor;
+	uint32_t portal_types;            /* LF_SOURCE_PORTAL: LF_PORTAL_* bits */
 	char socket_path[LF_CONFIG_STR];  /* "" = $LASTFRAME_SOCKET or $XDG_RUNTIME_DIR/lastframe/socket */
 	bool shm_only;
 	char modifiers[LF_CONFIG_STR];    /* "" = ask EGL; else a list for capture/ (lf_modifiers_parse) */
@@ -80,7 +86,8 @@ int lf_config_parse_text(struct lf_config *c, const char *text, const char *name
 /* Load c->config_path, or the default path (a missing default file is fine). */
 int lf_config_load(struct lf_config *c, char *err, size_t errlen);
 
-/* "node:X", "mutter", "mutter:virtual[=WxH]", "mutter:monitor[=CONNECTOR]", "auto". */
+/* "node:X", "mutter", "mutter:virtual[=WxH]", "mutter:monitor[=CONNECTOR]",
+ * "portal[:monitor|:window|:any]", "auto". */
 int lf_config_parse_source(struct lf_config *c, const char *spec);
 
 /* For --help and logs. */
