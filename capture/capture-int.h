@@ -16,6 +16,7 @@
 #define WORK_CREATE       (1u << 1) /* (re)create the stream */
 #define WORK_DESTROY      (1u << 2) /* target node gone: drop the stream */
 #define WORK_RENEGOTIATE  (1u << 3) /* offer the shrunken EnumFormat list */
+#define WORK_REMOTE_LOST  (1u << 4) /* remote_only: tell the owner (remote_lost_why) */
 
 #define FPS_RING 32
 
@@ -41,6 +42,7 @@ struct lf_capture {
 	uint32_t linked_source;       /* no target: the node the session manager linked us to */
 	int remote_fd;                /* opts.remote_only: the next connection, -1 when none */
 	uint32_t remote_node;         /* its node's global id until the registry names it */
+	const char *remote_lost_why;  /* static text for WORK_REMOTE_LOST */
 
 	struct pw_stream *stream;
 	struct spa_hook stream_listener;
@@ -85,6 +87,9 @@ struct lf_capture {
 /* capture.c */
 void capture_set_state(struct lf_capture *c, enum lf_stream_state st, const char *why);
 void capture_schedule(struct lf_capture *c, uint32_t work);
+/* remote_only: the owner hears remote_lost(why) from the work event, never
+ * from inside a PipeWire or owner callback. why is a static string. */
+void capture_remote_lost(struct lf_capture *c, const char *why);
 
 /* reconnect.c */
 int capture_core_connect(struct lf_capture *c);

@@ -42,6 +42,14 @@ void capture_set_state(struct lf_capture *c, enum lf_stream_state st, const char
 		c->events->state_changed(c->data, st, why);
 }
 
+void capture_remote_lost(struct lf_capture *c, const char *why)
+{
+	if (!c->opts.remote_only)
+		return;
+	c->remote_lost_why = why;
+	capture_schedule(c, WORK_REMOTE_LOST);
+}
+
 void capture_schedule(struct lf_capture *c, uint32_t work)
 {
 	c->pending |= work;
@@ -58,9 +66,13 @@ static void on_work(void *data, uint64_t count)
 	if (w & WORK_TEARDOWN) {
 		capture_core_teardown(c);
 		/* The retry timer takes it from here, or the owner of a remote. */
-		if (c->opts.remote_only && c->events->remote_lost)
-			c->events->remote_lost(c->data, "lost the PipeWire connection");
+		if (c->opts.remote_only)
+			capture_remote_lost(c, "lost the PipeWire connection");
 		return;
+	}
+	if ((w & WORK_REMOTE_LOST) && c->events->remote_lost) {
+		c->events->remote_lost(c->data, c->remote_lost_why);
+		return; /* the owner hands a new connection (or none) */
 	}
 	if (w & WORK_DESTROY)
 		capture_stream_destroy(c);
@@ -194,16 +206,26 @@ int lf_capture_set_remote(struct lf_capture *c, int fd, uint32_t node_id)
 	char placeholder[32];
 	char *t;
 
-	if (!c || fd < 0 || !c->opts.remote_only || node_id == SPA_ID_INVALID) {
+	if (!c || !c->opts.remote_only) {
 		if (fd >= 0)
 			close(fd);
 		return -EINVAL;
 	}
+	c->pending &= ~WORK_REMOTE_LOST; /* about the connection this replaces */
+	if (fd >= 0 && node_id == SPA_ID_INVALID) {
+		close(fd);
+		fd = -1;
+	}
 	/* A name no node has: target stays set (so nothing else gets linked)
 	 * until the registry shows node_id and its serial replaces it. */
-	snprintf(placeholder, sizeof(placeholder), "(node id %u)", node_id);
+	if (fd >= 0)
+		snprintf(placeholder, sizeof(placeholder), "(node id %u)", node_id);
+	else
+		snprintf(placeholder, sizeof(placeholder), "(no node)");
 	if (!(t = strdup(placeholder))) {
-		close(fd);
+		if (fd >= 0)
+			close(fd);
+		capture_remote_lost(c, "out of memory");
 		return -ENOMEM;
 	}
 	free(c->target);
@@ -213,7 +235,7 @@ int lf_capture_set_remote(struct lf_capture *c, int fd, uint32_t node_id)
 	if (c->remote_fd >= 0)
 		close(c->remote_fd);
 	c->remote_fd = fd;
-	c->remote_node = node_id;
+	c->remote_node = fd >= 0 ? node_id : SPA_ID_INVALID;
 	return capture_core_connect(c);
 }
 

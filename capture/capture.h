@@ -78,7 +78,7 @@ int lf_capture_set_target(struct lf_capture *c, const char *target);
 
 /* Capture node_id (a global id as that connection sees it) through fd, a
  * connected PipeWire socket (ownership passes, also on error). Drops the
- * connection in use. */
+ * connection in use; fd < 0: only that (wait for the next). */
 int lf_capture_set_remote(struct lf_capture *c, int fd, uint32_t node_id);
 
 /* A client (or the daemon's import probe) could not use this pair: drop it and

@@ -117,8 +117,7 @@ static void on_global_remove(void *data, uint32_t id)
 	capture_set_state(c, LF_STREAM_NONE, "source node gone");
 	capture_schedule(c, WORK_DESTROY);
 	/* A portal's node does not come back: its session is over. */
-	if (c->opts.remote_only && c->events->remote_lost)
-		c->events->remote_lost(c->data, "the screencast node went away");
+	capture_remote_lost(c, "the screencast node went away");
 }
 
 static const struct pw_registry_events registry_events = {
@@ -201,8 +200,7 @@ int capture_core_connect(struct lf_capture *c)
 		       "capture: cannot connect to PipeWire%s: %s",
 		       c->opts.remote_only ? " through the portal's socket" : "", strerror(-r));
 		capture_set_state(c, LF_STREAM_NONE, "waiting for PipeWire");
-		if (c->opts.remote_only && c->events->remote_lost)
-			c->events->remote_lost(c->data, "cannot connect to PipeWire through the portal's socket");
+		capture_remote_lost(c, "cannot connect to PipeWire through the portal's socket");
 		return r ? r : -EIO;
 	}
 	pw_core_add_listener(c->core, &c->core_listener, &core_events, c);

@@ -19,6 +19,7 @@
 #include "capture/capture.h"
 #include "capture/modifiers.h"
 #include "capture/source-mutter.h"
+#include "capture/source-portal.h"
 #include "base/log.h"
 #include "daemon/notify.h"
 #include "daemon/options.h"
@@ -37,6 +38,7 @@ struct daemon {
 	struct lf_server *server;
 	struct lf_notify *notify;
 	struct lf_mutter_source *mutter;
+	struct lf_portal_source *portal;
 	struct spa_source *status_timer;   /* fps drifts without events: refresh STATUS= */
 	char mutter_target[64];
 	char source_desc[160];
@@ -62,6 +64,10 @@ static void update_status(struct daemon *d)
 		/* Upstream of the node (bus, Mutter, session) says more than the
 		 * stream's own state: the node went with the session. */
 		info.waiting_for = lf_mutter_source_waiting_for(d->mutter);
+		if (info.waiting_for)
+			info.state = LF_STREAM_NONE;
+	} else if (d->portal) {
+		info.waiting_for = lf_portal_source_waiting_for(d->portal);
 		if (info.waiting_for)
 			info.state = LF_STREAM_NONE;
 	} else if (info.state == LF_STREAM_NONE) {
@@ -91,6 +97,9 @@ static void on_state(void *data, enum lf_stream_state state, const char *why)
 	struct daemon *d = data;
 
 	lf_info("stream: %s", why ? why : "");
+	/* The granted node is in PipeWire and our stream reached it. */
+	if (d->portal && state != LF_STREAM_NONE)
+		lf_portal_source_stream_up(d->portal);
 	if (state != LF_STREAM_STREAMING) {
 		lf_fence_waiter_flush(d->fence);
 		lf_server_set_format(d->server, NULL, 0, state);
@@ -156,10 +165,18 @@ static void on_clients_changed(void *data, uint32_t n_clients)
 	update_status(d);
 }
 
+static void on_remote_lost(void *data, const char *why)
+{
+	struct daemon *d = data;
+
+	lf_portal_source_stream_lost(d->portal, why);
+}
+
 static const struct lf_capture_events capture_events = {
 	.format_changed = on_format,
 	.state_changed = on_state,
 	.frame = on_frame,
+	.remote_lost = on_remote_lost,
 };
 static const struct lf_fence_events fence_events = {
 	.early = on_fence_early,
@@ -209,6 +226,34 @@ static void on_mutter_lost(void *data, const char *why)
 static const struct lf_mutter_events mutter_events = {
 	.node = on_mutter_node,
 	.lost = on_mutter_lost,
+};
+
+static void on_portal_remote(void *data, int fd, uint32_t node_id)
+{
+	struct daemon *d = data;
+	int r;
+
+	/* Failures come back as remote_lost, which retries the session. */
+	r = lf_capture_set_remote(d->capture, fd, node_id);
+	if (r < 0)
+		lf_warn("cannot capture the portal's node %u: %s", node_id, strerror(-r));
+	update_status(d);
+}
+
+static void on_portal_lost(void *data, const char *why)
+{
+	struct daemon *d = data;
+
+	/* The old node may still send frames: not any more for us. */
+	lf_capture_set_remote(d->capture, -1, 0);
+	lf_fence_waiter_flush(d->fence);
+	lf_server_set_format(d->server, NULL, 0, LF_STREAM_NONE);
+	update_status(d);
+}
+
+static const struct lf_portal_events portal_events = {
+	.remote = on_portal_remote,
+	.lost = on_portal_lost,
 };
 
 static void on_signal(void *data, int sig)
@@ -332,11 +377,21 @@ static int start_source(struct daemon *d)
 		return r;
 	}
 	d->copts.target = c->source == LF_SOURCE_NODE ? c->target : NULL;
+	/* The portal's node is reached only through the socket it hands out. */
+	d->copts.remote_only = c->source == LF_SOURCE_PORTAL;
 	r = lf_capture_new(d->loop, d->context, &d->copts, &capture_events, d, &d->capture);
-	if (r < 0)
+	if (r < 0) {
 		lf_err("cannot start capture: %s", strerror(-r));
-	else
-		lf_capture_set_demand(d->capture, lf_server_client_count(d->server) > 0);
+		return r;
+	}
+	lf_capture_set_demand(d->capture, lf_server_client_count(d->server) > 0);
+	if (c->source == LF_SOURCE_PORTAL) {
+		struct lf_portal_options po = { .types = c->portal_types };
+
+		r = lf_portal_source_new(d->loop, &po, &portal_events, d, &d->portal);
+		if (r < 0)
+			lf_err("cannot start the portal source: %s", strerror(-r));
+	}
 	return r;
 }
 
@@ -431,6 +486,9 @@ static void teardown(struct daemon *d)
 	if (d->mutter)
 		lf_mutter_source_destroy(d->mutter);
 	d->mutter = NULL;
+	if (d->portal)
+		lf_portal_source_destroy(d->portal);
+	d->portal = NULL;
 	if (d->capture)
 		lf_capture_destroy(d->capture);
 	d->capture = NULL;
