@@ -187,7 +187,8 @@ int lf_portal_parse_response(sd_bus_message *m, uint32_t *code, struct lf_portal
 		out->restore_token[0] = '\0';
 		out->bad_token = true;
 	}
-	return sd_bus_message_exit_container(m);
+	r = sd_bus_message_exit_container(m);
+	return r < 0 ? r : 0;
 }
 
 int lf_portal_token_path(char *buf, size_t len, uint32_t types)

@@ -300,7 +300,7 @@ static void on_created(struct lf_portal_source *s, const struct lf_portal_result
 		portal_fail(s, "out of memory", NULL, 0);
 		return;
 	}
-	lf_debug("portal: session %s", s->session_path);
+	lf_info("portal: session %s", s->session_path);
 	r = sd_bus_match_signal_async(s->bus, &s->closed_match, PORTAL_NAME, s->session_path,
 				      SESSION_IFACE, "Closed", on_closed, NULL, s);
 	if (r < 0) {
