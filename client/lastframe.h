@@ -168,6 +168,10 @@ int lastframe_frame_release(struct lastframe *lf, struct lastframe_frame *f);
 int lastframe_report_import_failure(struct lastframe *lf, uint32_t drm_format, uint64_t modifier);
 /* Ask the daemon for its counters. */
 int lastframe_get_stats(struct lastframe *lf, int timeout_ms, struct lastframe_stats *st);
+/* The daemon's status line as of the last lastframe_get_stats ("streaming
+ * 1280x720 BGRx 30.0 fps to 1 client", "waiting for the portal, 0 clients"):
+ * what it streams or waits for. -ENODATA from daemons that do not send it. */
+int lastframe_get_status(struct lastframe *lf, char *buf, size_t len);
 /* Round trip (PING/PONG); useful to measure IPC latency. */
 int lastframe_ping(struct lastframe *lf, int timeout_ms);
 

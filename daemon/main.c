@@ -45,14 +45,12 @@ struct daemon {
 	int exit_code;
 };
 
-static void update_status(struct daemon *d)
+/* STATUS= and the STATUS message: the same words. */
+static void status_text(struct daemon *d, char *buf, size_t len)
 {
 	struct lf_status_info info = { 0 };
 	struct lf_capture_stats cs = { 0 };
-	char buf[256];
 
-	if (!d->notify || !d->server)
-		return;
 	if (d->capture) {
 		info.state = lf_capture_get_state(d->capture);
 		info.format = lf_capture_get_format(d->capture);
@@ -73,8 +71,22 @@ static void update_status(struct daemon *d)
 	} else if (info.state == LF_STREAM_NONE) {
 		info.waiting_for = d->source_desc;
 	}
-	lf_status_format(buf, sizeof(buf), &info);
+	lf_status_format(buf, len, &info);
+}
+
+static void update_status(struct daemon *d)
+{
+	char buf[256];
+
+	if (!d->notify || !d->server)
+		return;
+	status_text(d, buf, sizeof(buf));
 	lf_notify_status(d->notify, buf);
+}
+
+static void on_fill_status(void *data, char *buf, size_t len)
+{
+	status_text(data, buf, len);
 }
 
 static void on_status_timer(void *data, uint64_t expirations)
@@ -185,6 +197,7 @@ static const struct lf_fence_events fence_events = {
 static const struct lf_server_events server_events = {
 	.import_failed = on_import_failed,
 	.fill_stats = on_fill_stats,
+	.fill_status = on_fill_status,
 	.clients_changed = on_clients_changed,
 };
 

@@ -30,6 +30,7 @@ static const struct type_info types[] = {
 	[LF_MSG_IMPORT_FAILED] = { "IMPORT_FAILED", sizeof(struct lf_msg_import_failed), TO_D, 0 },
 	[LF_MSG_STATS_REQUEST] = { "STATS_REQUEST", sizeof(struct lf_msg_hdr), TO_D, 0 },
 	[LF_MSG_STATS] = { "STATS", sizeof(struct lf_msg_stats), TO_C, 0 },
+	[LF_MSG_STATUS] = { "STATUS", sizeof(struct lf_msg_status), TO_C, 1 },
 };
 
 static const struct type_info *type_lookup(uint16_t type)

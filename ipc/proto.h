@@ -33,6 +33,7 @@ enum lf_msg_type {
 	LF_MSG_IMPORT_FAILED = 12, /* c→d: this (format, modifier) can't be imported here */
 	LF_MSG_STATS_REQUEST = 13, /* c→d */
 	LF_MSG_STATS = 14,         /* d→c */
+	LF_MSG_STATUS = 15,        /* d→c, ignorable: the daemon's status line, right before STATS */
 };
 
 /* A receiver that does not know a message type ignores it when this flag is
@@ -188,6 +189,14 @@ struct lf_msg_import_failed {
 	uint32_t generation;
 	uint32_t drm_format;
 	uint64_t modifier;
+};
+
+/* What the daemon does or waits for, as in its STATUS= ("waiting for the
+ * portal, 0 clients"). Always sent with LF_MSG_FLAG_IGNORABLE. */
+#define LF_PROTO_MAX_STATUS_TEXT 256
+struct lf_msg_status {
+	struct lf_msg_hdr hdr;
+	char text[]; /* NUL-terminated, at most LF_PROTO_MAX_STATUS_TEXT bytes */
 };
 
 struct lf_msg_stats {

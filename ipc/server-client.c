@@ -156,6 +156,32 @@ static int on_release(struct srv_client *c, const struct lf_msg_release *m)
 	return 0;
 }
 
+/* Before STATS, so a client has it once STATS is in; ignorable for
+ * clients that predate it. */
+static int send_status(struct srv_client *c)
+{
+	union {
+		uint8_t buf[sizeof(struct lf_msg_status) + LF_PROTO_MAX_STATUS_TEXT];
+		struct lf_msg_hdr align;
+	} m;
+	char text[LF_PROTO_MAX_STATUS_TEXT] = "";
+	struct lf_msg_hdr h;
+	size_t tl;
+	int r;
+
+	c->s->events->fill_status(c->s->data, text, sizeof(text));
+	tl = strnlen(text, sizeof(text) - 1);
+	lf_srv_hdr_init(&h, LF_MSG_STATUS, (uint32_t)(sizeof(h) + tl + 1));
+	h.flags = LF_MSG_FLAG_IGNORABLE;
+	memcpy(m.buf, &h, sizeof(h));
+	memcpy(m.buf + sizeof(h), text, tl);
+	m.buf[sizeof(h) + tl] = '\0';
+	r = lf_srv_send_simple(c->fd, m.buf, h.length);
+	if (r < 0)
+		return lf_srv_client_fail(c, -r, "cannot send STATUS");
+	return 0;
+}
+
 static int send_stats(struct srv_client *c)
 {
 	struct lf_server *s = c->s;
@@ -172,6 +198,11 @@ static int send_stats(struct srv_client *c)
 	st.lease_timeouts = s->lease_timeouts;
 	st.clients_refused = s->clients_refused;
 	st.protocol_errors = s->protocol_errors;
+	if (s->events && s->events->fill_status) {
+		r = send_status(c);
+		if (r < 0)
+			return r;
+	}
 	if (s->events && s->events->fill_stats)
 		s->events->fill_stats(s->data, &st);
 	st.hdr.type = LF_MSG_STATS; /* fill_stats must not break the header */

@@ -33,6 +33,8 @@ struct lf_server_events {
 	void (*import_failed)(void *data, uint32_t drm_format, uint64_t modifier);
 	/* Fill the daemon-wide parts of a STATS reply (capture, fence). */
 	void (*fill_stats)(void *data, struct lf_msg_stats *st);
+	/* The status line for STATUS (sent before each STATS); optional. */
+	void (*fill_status)(void *data, char *buf, size_t len);
 	/* The number of clients changed (for STATUS=). */
 	void (*clients_changed)(void *data, uint32_t n_clients);
 };

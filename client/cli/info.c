@@ -16,7 +16,9 @@ const struct lf_cli_cmd lf_cmd_info = {
 	"Usage: lastframe [OPTIONS] info [--json]\n"
 	"\n"
 	"Show what lastframed is streaming: state (streaming, paused, or none when it\n"
-	"has no video source), size, pixel format (SPA name and DRM fourcc), DRM\n"
+	"has no video source), the daemon's status line (what it streams, or what it\n"
+	"waits for: \"waiting for the portal\", \"waiting for the user to choose a\n"
+	"screen\"...), size, pixel format (SPA name and DRM fourcc), DRM\n"
 	"format modifier, how buffers reach clients (memfd or dmabuf) and what the\n"
 	"producer sends (memfd, memptr or dmabuf), the measured frame rate, the\n"
 	"number of frames the daemon has received and the format generation.\n"
@@ -26,8 +28,9 @@ const struct lf_cli_cmd lf_cmd_info = {
 	"  -j, --json          one JSON object: {\"state\",\"width\",\"height\",\"format\",\n"
 	"                      \"drm_format\",\"modifier\",\"modifier_name\",\n"
 	"                      \"has_modifier\",\"buffer_type\",\"source_type\",\"fps\",\n"
-	"                      \"fps_nominal\",\"frames_seen\",\"generation\"}; fields\n"
-	"                      without a value (no source) are null\n"
+	"                      \"fps_nominal\",\"frames_seen\",\"generation\",\"status\"};\n"
+	"                      fields without a value (no source; status from an\n"
+	"                      older daemon) are null\n"
 	"  -s, --socket PATH   the daemon's socket\n"
 	"  -t, --timeout SEC   how long to wait for the daemon's replies (default 5)\n"
 	"  -h, --help          show this help\n"
@@ -36,7 +39,7 @@ const struct lf_cli_cmd lf_cmd_info = {
 };
 
 static void print_json(bool have, const struct lastframe_stream_info *in,
-		       const struct lastframe_stats *st)
+		       const struct lastframe_stats *st, const char *status)
 {
 	char fourcc[5], mod[128];
 	const char *name = lf_format_name(in->drm_format);
@@ -70,17 +73,24 @@ static void print_json(bool have, const struct lastframe_stream_info *in,
 		printf("%.2f", (double)in->fps_num / in->fps_den);
 	else
 		printf("null");
-	printf(",\"frames_seen\":%llu,\"generation\":%u}\n", (unsigned long long)st->frames_in,
+	printf(",\"frames_seen\":%llu,\"generation\":%u,\"status\":", (unsigned long long)st->frames_in,
 	       have ? in->generation : 0);
+	if (status)
+		lf_json_string(stdout, status);
+	else
+		printf("null");
+	printf("}\n");
 }
 
 static void print_text(bool have, const struct lastframe_stream_info *in,
-		       const struct lastframe_stats *st)
+		       const struct lastframe_stats *st, const char *status)
 {
 	char fourcc[5], mod[128];
 	const char *name = lf_format_name(in->drm_format);
 
 	printf("state:        %s\n", lf_state_name(have ? in->state : st->state));
+	if (status)
+		printf("status:       %s\n", status);
 	if (have && in->drm_format) {
 		lf_fourcc_str(in->drm_format, fourcc);
 		printf("size:         %ux%u\n", in->width, in->height);
@@ -112,7 +122,8 @@ static int run_info(struct lf_cli *cli, int argc, char **argv)
 	struct lastframe_stream_info in;
 	struct lastframe_stats st;
 	struct lastframe *lf = NULL;
-	bool json = false, have;
+	char status[256];
+	bool json = false, have, has_status;
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "j" LF_CLI_COMMON_SHORT, opts, NULL)) != -1) {
@@ -136,10 +147,11 @@ static int run_info(struct lf_cli *cli, int argc, char **argv)
 	}
 	memset(&in, 0, sizeof(in));
 	have = lastframe_get_stream_info(lf, &in) == 0;
+	has_status = lastframe_get_status(lf, status, sizeof(status)) == 0;
 	if (json)
-		print_json(have, &in, &st);
+		print_json(have, &in, &st, has_status ? status : NULL);
 	else
-		print_text(have, &in, &st);
+		print_text(have, &in, &st, has_status ? status : NULL);
 out:
 	lastframe_disconnect(lf);
 	return r < 0 ? LF_EXIT_ERROR : LF_EXIT_OK;

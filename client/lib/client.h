@@ -58,6 +58,8 @@ struct lastframe {
 	struct lf_client_frame *held;
 
 	bool have_stats;
+	bool have_status;        /* STATUS came with the last STATS (newer daemons) */
+	char status[LF_PROTO_MAX_STATUS_TEXT];
 	struct lf_msg_stats stats;
 	uint64_t ping_cookie;
 	bool got_pong;

@@ -333,6 +333,7 @@ int lastframe_get_stats(struct lastframe *lf, int timeout_ms, struct lastframe_s
 		return -EINVAL;
 	lf_client_build_hdr(&req, LF_MSG_STATS_REQUEST, sizeof(req));
 	lf->have_stats = false;
+	lf->have_status = false;
 	r = lf_client_send(lf, &req, sizeof(req));
 	if (r < 0)
 		return r;
@@ -362,6 +363,16 @@ int lastframe_get_stats(struct lastframe *lf, int timeout_ms, struct lastframe_s
 	st->fence_wait_p99_ns = s->fence_wait_p99_ns;
 	st->fence_disabled = s->fence_disabled != 0;
 	st->fps = s->fps_milli / 1000.0;
+	return 0;
+}
+
+int lastframe_get_status(struct lastframe *lf, char *buf, size_t len)
+{
+	if (!lf || !buf || !len)
+		return -EINVAL;
+	if (!lf->have_status)
+		return -ENODATA;
+	snprintf(buf, len, "%s", lf->status);
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Receiving: one packet at a time, its fds, and what each message changes. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -283,6 +284,11 @@ static int handle_msg(struct lastframe *lf, const uint8_t *buf, size_t len, int 
 		return 0;
 	case LF_MSG_BYE:
 		lf->dead = -EPIPE;
+		return 0;
+	case LF_MSG_STATUS:
+		snprintf(lf->status, sizeof(lf->status), "%s",
+			 (const char *)buf + sizeof(struct lf_msg_status));
+		lf->have_status = true;
 		return 0;
 	case LF_MSG_STATS:
 		memcpy(&lf->stats, buf, sizeof(lf->stats));

@@ -92,7 +92,7 @@ static int check_add_buffer(const struct lf_msg_add_buffer *m, unsigned n_fds)
 
 static bool lf_client_known_type(uint16_t type)
 {
-	return type >= LF_MSG_HELLO && type <= LF_MSG_STATS;
+	return type >= LF_MSG_HELLO && type <= LF_MSG_STATUS;
 }
 
 int lf_client_check_msg(const void *buf, size_t len, unsigned n_fds)
@@ -117,6 +117,7 @@ int lf_client_check_msg(const void *buf, size_t len, unsigned n_fds)
 	case LF_MSG_PONG: min = sizeof(struct lf_msg_ping); break;
 	case LF_MSG_BYE: min = sizeof(struct lf_msg_bye); break;
 	case LF_MSG_STATS: min = sizeof(struct lf_msg_stats); break;
+	case LF_MSG_STATUS: min = sizeof(struct lf_msg_status); break;
 	default:
 		/* Client→daemon types arriving here are as wrong as unknown ones.
 		 * An ignorable message's fds are simply closed by the caller. */
@@ -126,7 +127,7 @@ int lf_client_check_msg(const void *buf, size_t len, unsigned n_fds)
 	}
 	/* Layouts are fixed within a protocol version (docs/protocol.md §9):
 	 * exact sizes, except the variable FRAME and ERROR. */
-	if (h.type == LF_MSG_ERROR) {
+	if (h.type == LF_MSG_ERROR || h.type == LF_MSG_STATUS) {
 		if (len < min + 1 || len > min + 256 || ((const uint8_t *)buf)[len - 1] != '\0')
 			return -EPROTO;
 	} else if (h.type == LF_MSG_FRAME ? len < min : len != min) {

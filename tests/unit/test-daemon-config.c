@@ -70,6 +70,16 @@ START_TEST(source_specs)
 	ck_assert_int_eq(lf_config_parse_source(&c, "mutter:virtual"), 0);
 	ck_assert_uint_eq(c.virtual_width, 0);
 
+	ck_assert_int_eq(lf_config_parse_source(&c, "portal"), 0);
+	ck_assert_int_eq(c.source, LF_SOURCE_PORTAL);
+	ck_assert_uint_eq(c.portal_types, LF_PORTAL_MONITOR);
+	ck_assert_int_eq(lf_config_parse_source(&c, "portal:window"), 0);
+	ck_assert_uint_eq(c.portal_types, LF_PORTAL_WINDOW);
+	ck_assert_int_eq(lf_config_parse_source(&c, "portal:any"), 0);
+	ck_assert_uint_eq(c.portal_types, LF_PORTAL_MONITOR | LF_PORTAL_WINDOW);
+	ck_assert_int_eq(lf_config_parse_source(&c, "portal:monitor"), 0);
+	ck_assert_uint_eq(c.portal_types, LF_PORTAL_MONITOR);
+
 	ck_assert_int_eq(lf_config_parse_source(&c, "auto"), 0);
 	ck_assert_int_eq(c.source, LF_SOURCE_AUTO);
 }
@@ -80,7 +90,8 @@ START_TEST(bad_source_specs_leave_config_alone)
 	static const char *const bad[] = {
 		"", "node:", "mutter:", "mutter:virtual=", "mutter:virtual=0x720",
 		"mutter:virtual=1280x", "mutter:virtual=x720", "mutter:virtual=99999x1",
-		"mutter:virtual=12a0x720", "mutter:monitor=", "mutter:window", "mutterx", "portal",
+		"mutter:virtual=12a0x720", "mutter:monitor=", "mutter:window", "mutterx",
+		"portal:", "portal:screen", "portal:monitor:x", "portalx", "Portal",
 	};
 	struct lf_config c;
 
