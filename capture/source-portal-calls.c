@@ -69,14 +69,14 @@ static void token_save(struct lf_portal_source *s, const char *token)
 }
 
 /* The saved token may be why the portal said no: ask once more without it. */
-static bool drop_token(struct lf_portal_source *s, const char *step, uint32_t code)
+static bool drop_token(struct lf_portal_source *s, const char *step, const char *why)
 {
 	if (!s->token_sent)
 		return false;
-	lf_warn("portal: %s %s with the saved restore token; asking again without it",
-		step, code_name(code));
+	lf_warn("portal: %s (%s) with the saved restore token; asking again without it",
+		step, why);
 	s->token[0] = '\0';
-	portal_fail(s, "the restore token was refused", NULL, 50);
+	portal_fail(s, "asking without the restore token", NULL, 50);
 	return true;
 }
 
@@ -99,6 +99,9 @@ static int on_request_reply(sd_bus_message *m, void *data, sd_bus_error *ret_err
 	int r;
 
 	s->call = sd_bus_slot_unref(s->call);
+	/* xdg-desktop-portal refuses a token that is no UUID outright. */
+	if (err && s->phase == P_SELECT && drop_token(s, "SelectSources was refused", err))
+		return 0;
 	if (err) {
 		portal_fail(s, "the portal refused the request", err, 0);
 		return 0;
@@ -313,7 +316,7 @@ static void on_created(struct lf_portal_source *s, const struct lf_portal_result
 static void on_started(struct lf_portal_source *s, uint32_t code, const struct lf_portal_results *res)
 {
 	if (code != LF_PORTAL_OK) {
-		if (!drop_token(s, "Start was", code))
+		if (!drop_token(s, "Start failed", code_name(code)))
 			portal_fail(s, "Start failed", code_name(code), 0);
 		return;
 	}
@@ -365,7 +368,7 @@ static int on_response(sd_bus_message *m, void *data, sd_bus_error *ret_error)
 	case P_SELECT:
 		if (code == LF_PORTAL_OK)
 			start(s);
-		else if (!drop_token(s, "SelectSources was", code))
+		else if (!drop_token(s, "SelectSources failed", code_name(code)))
 			portal_fail(s, "SelectSources failed", code_name(code), 0);
 		break;
 	case P_START:

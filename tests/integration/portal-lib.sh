@@ -15,7 +15,8 @@
 # through service files in $XDG_DATA_HOME/dbus-1/services that win over the
 # system's and log to the test dir. xdpw asks a chooser command that records
 # each call ($LF_TEST_DIR/chooser.calls) and answers $PORTAL_OUTPUT, or
-# nothing (the user cancelled) while $LF_TEST_DIR/chooser.cancel exists.
+# nothing (the user cancelled) while $LF_TEST_DIR/chooser.cancel exists, after
+# 2 s (a user looking) while $LF_TEST_DIR/chooser.slow exists.
 #
 #   portal_enter "$@"        first thing in a test (before session.sh)
 #   portal_desktop_start     session + sway + portal config (portals start on demand)
@@ -137,7 +138,7 @@ portal_enter()
 	for d in seats sessions users machines; do mkdir -p "/run/systemd/$d" 2>/dev/null || true; done
 	runuser -u "$u" -- env -i PATH="$PATH" LANG=C.UTF-8 LF_ROOT="$LF_ROOT" LF_BUILD="$LF_BUILD" \
 		PORTAL_XDPW="$PORTAL_XDPW" PORTAL_XDPW_KIND="$PORTAL_XDPW_KIND" \
-		LF_KEEP_TEST_DIR="${LF_KEEP_TEST_DIR:-0}" LF_DAEMON_ARGS="${LF_DAEMON_ARGS:-}" bash "$0" "$@" &
+		LF_KEEP_TEST_DIR="${LF_KEEP_TEST_DIR:-0}" LASTFRAME_PORTAL_CANCEL_RETRY_MS="${LASTFRAME_PORTAL_CANCEL_RETRY_MS:-}" LF_DAEMON_ARGS="${LF_DAEMON_ARGS:-}" bash "$0" "$@" &
 	child=$!
 	trap 'kill -TERM $child 2>/dev/null' TERM INT
 	wait $child || rc=$?
@@ -160,6 +161,7 @@ portal__write_config()
 	cat >"$bin/chooser" <<-EOF
 		#!/bin/sh
 		echo called >>"$LF_TEST_DIR/chooser.calls"
+		[ ! -e "$LF_TEST_DIR/chooser.slow" ] || sleep 2
 		[ -e "$LF_TEST_DIR/chooser.cancel" ] || echo $PORTAL_OUTPUT
 	EOF
 	cat >"$XDG_CONFIG_HOME/xdg-desktop-portal-wlr/config" <<-EOF

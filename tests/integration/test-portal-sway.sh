@@ -10,6 +10,8 @@ portal_enter "$@"
 set -euo pipefail
 
 portal_desktop_start
+# A cancelled chooser is asked again after 30 s; 1 s is enough here.
+export LASTFRAME_PORTAL_CANCEL_RETRY_MS=1000
 L=$LF_BUILD/lastframe
 TOKEN=$XDG_STATE_HOME/lastframe/portal-monitor.token
 SHOT=$LF_TEST_DIR/shot.ppm
@@ -91,4 +93,57 @@ lf_log "lastframed fds (not buffers): $fds before the restarts, $(other_fds) aft
 portal_stack_restart
 start_daemon "whole stack restarted"
 [ "$(portal_chooser_calls)" = 1 ] || lf_fail "the restarted stack ran the chooser"
+
+# 7. Bad input. A stale token (a UUID unknown to the portal): the portal
+# asks the user, the new token replaces it.
+info_status() { "$L" --timeout 2 info --json | jq -r .status; }
+lf_stop "$LF_DAEMON_PID"
+stale=4b1e0a2c-7d3f-4e5a-9b6c-0d1e2f3a4b5c
+echo "$stale" >"$TOKEN"
+calls=$(portal_chooser_calls)
+start_daemon "stale token"
+[ "$(portal_chooser_calls)" = $((calls + 1)) ] || lf_fail "stale token: the chooser did not run"
+lf_wait_for 5 eval '[ "$(cat "$TOKEN")" != "$stale" ]'
+
+# A token the portal refuses outright (xdg-desktop-portal wants a UUID):
+# logged, dropped, asked again without it.
+lf_stop "$LF_DAEMON_PID"
+echo "0000-not-a-uuid" >"$TOKEN"
+calls=$(portal_chooser_calls)
+start_daemon "refused token"
+grep -q "SelectSources was refused (Restore token is not a valid UUID string) with the saved restore token; asking again without it" \
+	"$LF_BG_LOG" || lf_fail "no log line for the refused token"
+[ "$(portal_chooser_calls)" = $((calls + 1)) ] || lf_fail "refused token: the chooser did not run"
+lf_wait_for 5 eval '[ "$(cat "$TOKEN")" != 0000-not-a-uuid ]'
+
+# A malformed token file: ignored with a log line, the user is asked (the
+# status says so while the chooser is up), a good token replaces it.
+lf_stop "$LF_DAEMON_PID"
+echo "two words" >"$TOKEN"
+touch "$LF_TEST_DIR/chooser.slow"
+lf_daemon_start --source portal
+lf_wait_for 5 eval '[[ "$(info_status)" == "waiting for the user to choose a screen, "* ]]'
+rm "$LF_TEST_DIR/chooser.slow"
+portal_frames_again $(( $(portal_streams) + 1 ))
+grep -q "ignoring $TOKEN: not a valid restore token" "$LF_BG_LOG" || lf_fail "no log line for the malformed token"
+lf_wait_for 5 eval '[ "$(cat "$TOKEN")" != "two words" ]'
+[ "$(info_status)" != null ] || lf_fail "no status in lastframe info"
+lf_log "status while streaming: $(info_status)"
+
+# The user cancels (xdpw answers SelectSources with response 1): logged,
+# asked again later (after 1 s here: LASTFRAME_PORTAL_CANCEL_RETRY_MS), and
+# frames come once the user agrees.
+lf_stop "$LF_DAEMON_PID"
+rm "$TOKEN"
+touch "$LF_TEST_DIR/chooser.cancel"
+calls=$(portal_chooser_calls)
+s0=$(portal_streams)
+lf_daemon_start --source portal
+cancelled() { grep -c "the user cancelled the screen choice" "$LF_BG_LOG"; }
+lf_wait_for 15 eval '[ "$(cancelled)" -ge 2 ]'
+[ "$(portal_chooser_calls)" -ge $((calls + 2)) ] || lf_fail "the chooser was not asked again"
+lf_log "the user cancelled: $(cancelled) requests, the chooser ran $(( $(portal_chooser_calls) - calls )) times"
+rm "$LF_TEST_DIR/chooser.cancel"
+portal_frames_again $((s0 + 1)) 10
+kill -0 "$LF_DAEMON_PID" || lf_fail "lastframed died"
 lf_log "ok ($PORTAL_XDPW_KIND)"
