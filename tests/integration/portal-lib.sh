@@ -144,7 +144,12 @@ portal_enter()
 	wait $child || rc=$?
 	# wait returns early on a trapped signal: wait for the child to finish.
 	while kill -0 $child 2>/dev/null; do wait $child; rc=$?; done
-	for _ in 1 2 3 4 5; do userdel "$u" 2>/dev/null && break; sleep 0.2; done
+	for _ in 1 2 3 4 5; do
+		userdel "$u" 2>/dev/null && break
+		# Something of the throw-away user outlived its session bus.
+		for p in $(pgrep -u "$u"); do kill -KILL "$p" 2>/dev/null; done
+		sleep 0.2
+	done
 	exit $rc
 }
 
