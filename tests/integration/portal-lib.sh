@@ -362,14 +362,17 @@ portal_wait_color()
 
 # Frames again: repaint (a new colour every round, as a live desktop would
 # damage the screen) until lastframed's log shows its Nth portal stream and a
-# frame has the colour just painted. Sets PORTAL_COLOR.
+# frame has the colour just painted. Sets PORTAL_COLOR, and PORTAL_STREAM_AT
+# (ms) when the log first showed that stream (polled: +0.3 s at most).
 PORTAL_ROUND=0
 portal_streams() { grep -c "portal: streaming" "$LF_TEST_DIR"/lastframed*.log | awk -F: '{n += $NF} END {print n + 0}'; }
 portal_frames_again()
 {
 	local want=$1 timeout=${2:-15} c deadline
 	deadline=$(( $(portal_now_ms) + timeout * 1000 ))
+	PORTAL_STREAM_AT=
 	while :; do
+		[ -n "$PORTAL_STREAM_AT" ] || [ "$(portal_streams)" -lt "$want" ] || PORTAL_STREAM_AT=$(portal_now_ms)
 		PORTAL_ROUND=$((PORTAL_ROUND + 1))
 		c=$(printf '%02x%02x%02x' $((PORTAL_ROUND * 37 % 200 + 20)) \
 			$((PORTAL_ROUND * 91 % 200 + 20)) $((PORTAL_ROUND * 53 % 200 + 20)))
@@ -379,6 +382,7 @@ portal_frames_again()
 		   "$LF_BUILD/lastframe" --timeout 0.25 grab "$LF_TEST_DIR/again.ppm" >/dev/null 2>&1 &&
 		   portal_check_color "$LF_TEST_DIR/again.ppm" "$c" >/dev/null 2>&1; then
 			PORTAL_COLOR=$c
+			[ -n "$PORTAL_STREAM_AT" ] || PORTAL_STREAM_AT=$(portal_now_ms)
 			return 0
 		fi
 		[ "$(portal_now_ms)" -lt "$deadline" ] ||

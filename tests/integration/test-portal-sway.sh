@@ -24,7 +24,7 @@ start_daemon()
 	t0=$(portal_now_ms)
 	lf_daemon_start --source portal
 	portal_frames_again $((s0 + 1))
-	lf_log "TIMING $1: lastframed start -> first frame: $(( $(portal_now_ms) - t0 )) ms (#$PORTAL_COLOR)"
+	lf_log "TIMING $1: lastframed start -> first frame: $(( $(portal_now_ms) - t0 )) ms (#$PORTAL_COLOR; stream up after $((PORTAL_STREAM_AT - t0)) ms)"
 }
 
 # 1. First grant: the chooser runs once, the token is saved 0600; a frame
@@ -59,7 +59,7 @@ t0=$(portal_now_ms)
 busctl --user call org.freedesktop.impl.portal.desktop.wlr "$session" \
 	org.freedesktop.impl.portal.Session Close >/dev/null || lf_fail "cannot close $session in xdpw"
 portal_frames_again $((s0 + 1)) 10
-lf_log "TIMING session closed -> frames again: $(( $(portal_now_ms) - t0 )) ms"
+lf_log "TIMING session closed -> frames again: $(( $(portal_now_ms) - t0 )) ms (stream up after $((PORTAL_STREAM_AT - t0)) ms)"
 
 # 4. xdg-desktop-portal killed: bus activation brings a new one.
 pid=$(portal_xdp_pid)
@@ -68,7 +68,7 @@ s0=$(portal_streams)
 t0=$(portal_now_ms)
 kill -KILL "$pid"
 portal_frames_again $((s0 + 1)) 10
-lf_log "TIMING xdg-desktop-portal killed -> frames again: $(( $(portal_now_ms) - t0 )) ms"
+lf_log "TIMING xdg-desktop-portal killed -> frames again: $(( $(portal_now_ms) - t0 )) ms (stream up after $((PORTAL_STREAM_AT - t0)) ms)"
 [ "$(portal_xdp_pid)" != "$pid" ] || lf_fail "xdg-desktop-portal was not restarted"
 
 # 5. sway killed and started again a second later (xdpw dies with it; the
@@ -80,7 +80,7 @@ sleep 1
 portal_sway_start
 t1=$(portal_now_ms)
 portal_frames_again $((s0 + 1)) 15
-lf_log "TIMING sway killed (down 1 s) -> frames again: $(( $(portal_now_ms) - t0 )) ms, $(( $(portal_now_ms) - t1 )) ms after sway was back"
+lf_log "TIMING sway killed (down 1 s) -> frames again: $(( $(portal_now_ms) - t0 )) ms, $(( $(portal_now_ms) - t1 )) ms after sway was back (stream up $((PORTAL_STREAM_AT - t1)) ms after)"
 [ "$(portal_chooser_calls)" = 1 ] || lf_fail "a restart ran the chooser"
 kill -0 "$LF_DAEMON_PID" || lf_fail "lastframed died"
 # One session's worth of fds, as before the restarts.
