@@ -175,6 +175,12 @@ int lf_proto_parse(const void *data, size_t len, unsigned n_fds, enum lf_proto_d
 		return parse_error(p, len, out);
 	case LF_MSG_FRAME:
 		return parse_frame(p, len, n_fds, out);
+	case LF_MSG_STATUS:
+		if (n_fds || len <= sizeof(struct lf_msg_status) ||
+		    len - sizeof(struct lf_msg_status) > LF_PROTO_MAX_STATUS_TEXT || p[len - 1] != '\0')
+			return -EBADMSG;
+		out->status_text = (const char *)p + sizeof(struct lf_msg_status);
+		return 0;
 	default:
 		if (len != t->size)
 			return -EBADMSG;

@@ -41,6 +41,7 @@ struct lf_proto_msg {
 		struct lf_msg_stats stats;
 	} u;
 	const char *error_text;      /* ERROR: NUL-terminated, inside the packet */
+	const char *status_text;     /* STATUS: NUL-terminated, inside the packet */
 	const uint8_t *damage;       /* FRAME: n_damage packed lf_wire_rect (memcpy them out) */
 	const uint8_t *cursor;       /* FRAME with LF_FRAME_F_CURSOR_BITMAP: w*h*4 bytes */
 	unsigned n_fds;              /* fds this message carries (= the fds received) */

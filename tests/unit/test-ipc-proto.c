@@ -193,6 +193,39 @@ static size_t make_frame(uint32_t flags, uint32_t n_damage, uint32_t cw, uint32_
 	return len;
 }
 
+START_TEST(status_text)
+{
+	struct {
+		struct lf_msg_status st;
+		char text[300];
+	} x = { 0 };
+
+	x.st.hdr = (struct lf_msg_hdr)HDR(LF_MSG_STATUS, sizeof(x.st) + 4);
+	x.st.hdr.flags = LF_MSG_FLAG_IGNORABLE;
+	memcpy(x.text, "hi!", 4);
+	ck_assert_int_eq(parse_c(&x, sizeof(x.st) + 4, 0), 0);
+	ck_assert_str_eq(m.status_text, "hi!");
+	/* daemon to client only */
+	ck_assert_int_eq(parse_d(&x, sizeof(x.st) + 4, 0), -EPROTO);
+	/* no NUL, no text, too long, fds */
+	x.text[3] = 'x';
+	ck_assert_int_eq(parse_c(&x, sizeof(x.st) + 4, 0), -EBADMSG);
+	x.st.hdr.length = sizeof(x.st);
+	ck_assert_int_eq(parse_c(&x, sizeof(x.st), 0), -EBADMSG);
+	memset(x.text, 'a', sizeof(x.text));
+	x.text[LF_PROTO_MAX_STATUS_TEXT - 1] = 0;
+	x.st.hdr.length = sizeof(x.st) + LF_PROTO_MAX_STATUS_TEXT;
+	ck_assert_int_eq(parse_c(&x, x.st.hdr.length, 0), 0);
+	x.text[LF_PROTO_MAX_STATUS_TEXT - 1] = 'a';
+	x.text[LF_PROTO_MAX_STATUS_TEXT] = 0;
+	x.st.hdr.length = sizeof(x.st) + LF_PROTO_MAX_STATUS_TEXT + 1;
+	ck_assert_int_eq(parse_c(&x, x.st.hdr.length, 0), -EBADMSG);
+	x.st.hdr.length = sizeof(x.st) + 4;
+	memcpy(x.text, "hi!", 4);
+	ck_assert_int_eq(parse_c(&x, sizeof(x.st) + 4, 1), -EBADMSG);
+}
+END_TEST
+
 START_TEST(frame_variants)
 {
 	size_t len;
@@ -315,6 +348,7 @@ int main(void)
 	tcase_add_test(tc, unknown_ignorable);
 	tcase_add_test(tc, direction_table);
 	tcase_add_test(tc, error_text);
+	tcase_add_test(tc, status_text);
 	tcase_add_test(tc, frame_variants);
 	tcase_add_test(tc, add_buffer_rules);
 	tcase_add_test(tc, format_and_welcome_rules);
