@@ -9,8 +9,10 @@ misbehaves, for one client, then exits.
 MODE:
   garbage       WELCOME, FORMAT, then packets of random bytes
   close-mid     FORMAT, ADD_BUFFER, two FRAMEs, closes while one is held
-  gen-change    ADD_BUFFER of generation 1, FORMAT of generation 2 (larger),
-                FRAME of the old buffer, then good frames of generation 2
+  gen-change    ADD_BUFFER of generation 1, then FORMAT of generation 2
+                (larger) before any FRAME, then good frames of generation 2
+  stale-frame   the same, but a FRAME of the generation-1 buffer comes
+                after the new FORMAT (the protocol forbids it)
   small-plane   a plane whose size is smaller than width x stride
   short-memfd   a plane that claims more bytes than its memfd holds
   bad-stride    a stride shorter than one row
@@ -95,12 +97,13 @@ def main():
         send(conn, frame(1, 1, 1))
         send(conn, frame(1, 2, 2))
         time.sleep(0.3)
-    elif mode == "gen-change":
+    elif mode in ("gen-change", "stale-frame"):
         send(conn, fmt(1, w, h))
         send(conn, add_buffer(1, 1, stride, stride * h), [memfd(stride * h)])
         w2, h2 = 96, 64
         send(conn, fmt(2, w2, h2))
-        send(conn, frame(1, 1, 1))  # a frame of the old generation: stale
+        if mode == "stale-frame":
+            send(conn, frame(1, 1, 1))
         send(conn, add_buffer(2, 1, w2 * 4, w2 * 4 * h2), [memfd(w2 * 4 * h2)])
         send(conn, add_buffer(2, 2, w2 * 4, w2 * 4 * h2), [memfd(w2 * 4 * h2)])
         conn.setblocking(False)
