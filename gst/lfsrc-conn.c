@@ -31,14 +31,12 @@ struct entry {
 enum lease_state { LEASE_HELD, LEASE_RETURNED };
 
 struct lease {
-	gint refs;            /* one for the sub-memories together, one for the clock */
-	gint subs;            /* sub-memories alive */
+	gint subs;            /* sub-memories alive; the last one frees the lease */
 	struct lfsrc_conn *conn;
 	struct lastframe_frame *frame;
 	enum lease_state state;
 	uint64_t seq;
 	gint64 taken_us;
-	GstClockID rescue_id;
 	uint32_t n_planes;
 	struct parent planes[LASTFRAME_MAX_PLANES]; /* own a reference on each mem */
 	struct lease *next;   /* conn->held */
@@ -52,6 +50,9 @@ struct lfsrc_conn {
 	uint32_t max_held, lease_timeout_ms;
 	GstAllocator *fd_alloc, *dmabuf_alloc;
 	GstClock *sysclock;
+	/* One timer for all leases, due when the oldest reaches half the lease
+	 * timeout (one per lease would wake the clock thread twice a frame). */
+	GstClockID timer;
 	uint32_t cache_generation;
 	struct entry cache[CACHE_SIZE];
 	struct lease *held; /* zero-copy leases still held downstream */
@@ -261,16 +262,10 @@ static void lease_rescue(struct lease *l, const char *why)
 	held_remove(c, l);
 }
 
-static void lease_unref(gpointer data)
+static void lease_free(struct lease *l)
 {
-	struct lease *l = data;
-
-	if (!g_atomic_int_dec_and_test(&l->refs))
-		return;
 	for (unsigned p = 0; p < l->n_planes; p++)
 		parent_clear(&l->planes[p]);
-	if (l->rescue_id)
-		gst_clock_id_unref(l->rescue_id);
 	conn_unref(l->conn);
 	g_free(l);
 }
@@ -280,7 +275,6 @@ static void lease_sub_freed(gpointer data)
 {
 	struct lease *l = data;
 	struct lfsrc_conn *c = l->conn;
-	GstClockID id = NULL;
 
 	if (!g_atomic_int_dec_and_test(&l->subs))
 		return;
@@ -291,28 +285,68 @@ static void lease_sub_freed(gpointer data)
 		l->frame = NULL;
 		l->state = LEASE_RETURNED;
 		held_remove(c, l);
-		id = l->rescue_id;
 	}
 	g_mutex_unlock(&c->lock);
-	/* Outside the lock: the clock thread may be in lease_timer, waiting for it. */
-	if (id)
-		gst_clock_id_unschedule(id);
-	lease_unref(l);
+	lease_free(l);
 }
 
-static gboolean lease_timer(GstClock *clock, GstClockTime t, GstClockID id, gpointer data)
+static gint64 rescue_after_us(const struct lfsrc_conn *c)
 {
-	struct lease *l = data;
+	return (gint64)c->lease_timeout_ms * 1000 / 2;
+}
 
-	g_mutex_lock(&l->conn->lock);
-	if (l->state == LEASE_HELD)
-		lease_rescue(l, "half the lease timeout");
-	g_mutex_unlock(&l->conn->lock);
+static gboolean conn_timer(GstClock *clock, GstClockTime t, GstClockID id, gpointer data);
+
+/* Under c->lock: arm the timer for the oldest held lease, if none is armed. */
+static void timer_arm(struct lfsrc_conn *c)
+{
+	gint64 oldest = G_MAXINT64, now = g_get_monotonic_time();
+
+	if (c->timer || !c->lf)
+		return;
+	for (struct lease *l = c->held; l; l = l->next)
+		oldest = MIN(oldest, l->taken_us);
+	if (oldest == G_MAXINT64)
+		return;
+	gint64 due_in = MAX(oldest + rescue_after_us(c) - now, 0);
+	c->timer = gst_clock_new_single_shot_id(c->sysclock, gst_clock_get_time(c->sysclock) +
+								   (GstClockTime)due_in * GST_USECOND);
+	g_atomic_int_inc(&c->refs);
+	if (gst_clock_id_wait_async(c->timer, conn_timer, c, (GDestroyNotify)conn_unref) !=
+	    GST_CLOCK_OK) {
+		/* No timer: never risk the daemon's timeout, copy what is held now. */
+		gst_clock_id_unref(c->timer);
+		c->timer = NULL;
+		conn_unref(c);
+		while (c->held)
+			lease_rescue(c->held, "no timer");
+	}
+}
+
+static gboolean conn_timer(GstClock *clock, GstClockTime t, GstClockID id, gpointer data)
+{
+	struct lfsrc_conn *c = data;
+	gint64 now = g_get_monotonic_time();
+
+	g_mutex_lock(&c->lock);
+	if (c->timer == id) {
+		gst_clock_id_unref(c->timer);
+		c->timer = NULL;
+		for (struct lease *l = c->held, *next; l; l = next) {
+			next = l->next;
+			if (now - l->taken_us >= rescue_after_us(c) - 1000)
+				lease_rescue(l, "half the lease timeout");
+		}
+		timer_arm(c);
+	}
+	g_mutex_unlock(&c->lock);
 	return TRUE;
 }
 
 void lfsrc_conn_close(struct lfsrc_conn *c)
 {
+	GstClockID timer;
+
 	if (!c)
 		return;
 	g_mutex_lock(&c->lock);
@@ -321,7 +355,14 @@ void lfsrc_conn_close(struct lfsrc_conn *c)
 	cache_clear(c);
 	lastframe_disconnect(c->lf);
 	c->lf = NULL;
+	timer = c->timer;
+	c->timer = NULL;
 	g_mutex_unlock(&c->lock);
+	/* Outside the lock: the clock thread may be waiting for it in conn_timer. */
+	if (timer) {
+		gst_clock_id_unschedule(timer);
+		gst_clock_id_unref(timer);
+	}
 	conn_unref(c);
 }
 
@@ -456,7 +497,6 @@ static int wrap_zero_copy(struct lfsrc_conn *c, struct lastframe_frame *f,
 	if (r < 0)
 		return r;
 	l = g_new0(struct lease, 1);
-	l->refs = 2;
 	l->subs = (gint)f->n_planes;
 	l->conn = c;
 	g_atomic_int_inc(&c->refs);
@@ -482,14 +522,7 @@ static int wrap_zero_copy(struct lfsrc_conn *c, struct lastframe_frame *f,
 	l->next = c->held;
 	c->held = l;
 	c->n_held++;
-	l->rescue_id = gst_clock_new_single_shot_id(
-		c->sysclock, gst_clock_get_time(c->sysclock) +
-				     (GstClockTime)c->lease_timeout_ms * GST_MSECOND / 2);
-	if (gst_clock_id_wait_async(l->rescue_id, lease_timer, l, lease_unref) != GST_CLOCK_OK) {
-		/* No timer: never risk the lease timeout, copy now. */
-		lease_rescue(l, "no timer");
-		lease_unref(l); /* the clock's reference: it will not call back */
-	}
+	timer_arm(c);
 	*out = buf;
 	return 0;
 }
