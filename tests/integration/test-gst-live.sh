@@ -84,7 +84,7 @@ grep -q "Could not connect to lastframed at $LF_SOCKET" "$LF_TEST_DIR/gst-none.l
 #    then a still producer with the source blocked waiting for a frame.
 for case in none still; do
 	if [ "$case" = still ]; then
-		lf_testsrc_start still --size 320x240 --frames 1 --linger
+		lf_testsrc_start still --size 320x240 --frames 1 --linger --wait-consumer
 		lf_daemon_start --no-config --target still
 		lf_wait_grab 10 "$LF_TEST_DIR/still.ppm" 320x240
 	fi

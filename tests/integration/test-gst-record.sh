@@ -2,7 +2,8 @@
 # Issue 15: the README's WebM recipe (run for 5 s) gives a file that
 # gst-discoverer-1.0 says lasts 5 s (±10 %) at the producer's size; with a
 # static producer (one frame, then nothing) and keepalive-time=100 the file
-# still has >= 9 frames per second.
+# still has >= 9 frames per second, and the frame kept for re-sending is
+# copied in place before the daemon's lease timeout (no lease timeout).
 set -euo pipefail
 LF_ROOT=${LF_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 source "$LF_ROOT/tests/lib/session.sh"
@@ -56,10 +57,17 @@ lf_stop "$LF_DAEMON_PID"
 lf_stop "$src"
 
 # 2. A static producer: one frame, then silence. Keepalive makes the rate.
-lf_testsrc_start still --size 320x240 --rate 30 --frames 1 --linger
+lf_testsrc_start still --size 320x240 --rate 30 --frames 1 --linger --wait-consumer
 lf_daemon_start --no-config --target still
 lf_wait_grab 10 "$LF_TEST_DIR/still.ppm" 320x240
-record 3 "$LF_TEST_DIR/still"
+# The re-sent frame stays referenced past the daemon's lease timeout (1 s):
+# lastframesrc must copy it in place and give the lease back in time.
+GST_DEBUG=lastframesrc:4 GST_DEBUG_FILE=$LF_TEST_DIR/still-debug.log GST_DEBUG_NO_COLOR=1 \
+	record 3 "$LF_TEST_DIR/still"
+grep -q 'copied in place, lease returned' "$LF_TEST_DIR/still-debug.log" ||
+	lf_fail "no lease rescue in the debug log of a 3 s still recording"
+s=$("$LF_BUILD/lastframe" --timeout 2 stats --json) || lf_fail "lastframe stats failed"
+[ "$(lf_json_get "$s" lease_timeouts)" = 0 ] || lf_fail "lease timeouts with a still producer: $s"
 d=$(duration_s "$LF_TEST_DIR/still/desktop.webm") || lf_fail "gst-discoverer-1.0 failed"
 n=$(frames "$LF_TEST_DIR/still/desktop.webm" 320x240) || lf_fail "cannot decode the static recording"
 awk -v d="$d" -v n="$n" 'BEGIN { exit !(d > 1.5 && n / d >= 9) }' ||
