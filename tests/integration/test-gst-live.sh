@@ -84,8 +84,10 @@ grep -q "Could not connect to lastframed at $LF_SOCKET" "$LF_TEST_DIR/gst-none.l
 #    then a still producer with the source blocked waiting for a frame.
 for case in none still; do
 	if [ "$case" = still ]; then
-		lf_testsrc_start still --size 320x240 --frames 1 --linger --wait-consumer
+		# A still screen: five frames, then nothing (the daemon links first).
 		lf_daemon_start --no-config --target still
+		lf_testsrc_start still --size 320x240 --rate 30 --frames 5 --linger --verbose
+		lf_wait_for 10 grep -q "^queued counter=4 " "$LF_TESTSRC_LOG"
 		lf_wait_grab 10 "$LF_TEST_DIR/still.ppm" 320x240
 	fi
 	lf_bg "gst-stop-$case" gst-launch-1.0 lastframesrc reconnect=true ! fakesink
@@ -95,3 +97,15 @@ for case in none still; do
 	exits_within 3 "$gst" || lf_fail "$case: SIGINT did not stop the pipeline within 3 s"
 done
 lf_log "SIGINT stops a waiting pipeline at once (no daemon, still producer)"
+
+# 6. An EOS (gst-launch -e on SIGINT) ends a pipeline whose source waits for
+#    a frame of a still screen: the file is finished, not cut.
+lf_bg gst-eos gst-launch-1.0 -e lastframesrc ! videoconvert ! vp8enc deadline=1 ! webmmux ! \
+	filesink location="$LF_TEST_DIR/eos.webm"
+gst=$LF_BG_PID
+sleep 1
+kill -INT "$gst"
+exits_within 5 "$gst" || lf_fail "EOS did not end a pipeline waiting on a still screen"
+[ "$LF_RC" -eq 0 ] && grep -q 'Got EOS from element' "$LF_TEST_DIR/gst-eos.log" ||
+	lf_fail "no clean EOS (status $LF_RC): $(tail -n 3 "$LF_TEST_DIR/gst-eos.log")"
+lf_log "EOS on a still screen: finished in time"

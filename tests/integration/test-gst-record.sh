@@ -57,8 +57,11 @@ lf_stop "$LF_DAEMON_PID"
 lf_stop "$src"
 
 # 2. A static producer: one frame, then silence. Keepalive makes the rate.
-lf_testsrc_start still --size 320x240 --rate 30 --frames 1 --linger --wait-consumer
+# A still screen: five frames, then nothing. The daemon first, so that it
+# links before they go out.
 lf_daemon_start --no-config --target still
+lf_testsrc_start still --size 320x240 --rate 30 --frames 5 --linger --verbose
+lf_wait_for 10 grep -q "^queued counter=4 " "$LF_TESTSRC_LOG"
 lf_wait_grab 10 "$LF_TEST_DIR/still.ppm" 320x240
 # The re-sent frame stays referenced past the daemon's lease timeout (1 s):
 # lastframesrc must copy it in place and give the lease back in time.
