@@ -369,11 +369,13 @@ static GstFlowReturn lf_create(GstPushSrc *psrc, GstBuffer **out)
 		return ret;
 	if (!f) { /* the producer is quiet: the newest frame again, fresh timestamp */
 		gint64 now = g_get_monotonic_time();
+		gint64 period_us = (gint64)MAX(prop_int(self, (const gint *)&self->keepalive_ms), 1) * 1000;
 		buf = gst_buffer_copy(self->last_buf);
 		stamp(self, buf, now * 1000);
-		self->next_keepalive_us += (gint64)self->keepalive_ms * 1000;
+		/* On a fixed grid, so late wake-ups do not lower the rate. */
+		self->next_keepalive_us += period_us;
 		if (self->next_keepalive_us <= now)
-			self->next_keepalive_us = now + (gint64)self->keepalive_ms * 1000;
+			self->next_keepalive_us = now + period_us;
 		GST_LOG_OBJECT(self, "keepalive: re-sent the last frame");
 		*out = buf;
 		return GST_FLOW_OK;
