@@ -100,7 +100,9 @@ lf_log "SIGINT stops a waiting pipeline at once (no daemon, still producer)"
 
 # 6. An EOS (gst-launch -e on SIGINT) ends a pipeline whose source waits for
 #    a frame of a still screen: the file is finished, not cut.
-lf_bg gst-eos gst-launch-1.0 -e lastframesrc ! videoconvert ! vp8enc deadline=1 ! webmmux ! \
+# (The debug log stays in the test dir if this fails.)
+GST_DEBUG=lastframesrc:6,basesrc:5,GST_STATES:4 GST_DEBUG_NO_COLOR=1 GST_DEBUG_FILE=$LF_TEST_DIR/gst-eos-debug.log \
+	lf_bg gst-eos gst-launch-1.0 -e lastframesrc ! videoconvert ! vp8enc deadline=1 ! webmmux ! \
 	filesink location="$LF_TEST_DIR/eos.webm"
 gst=$LF_BG_PID
 sleep 1
