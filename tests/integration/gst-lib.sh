@@ -33,7 +33,10 @@ lf_gst_setup()
 	rt=$(ldd "$LF_BUILD/gst/libgstlastframe.so" | awk '/lib(asan|ubsan)\.so/ { printf "%s ", $3 }')
 	if [ -n "$rt" ]; then
 		export LD_PRELOAD="$rt${LD_PRELOAD:-}"
-		export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+		# Own exit codes: a report must not pass for gst-launch's status 1
+		# (an error the bad-input tests expect).
+		export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:exitcode=86}
+		export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:exitcode=87}
 	fi
 	gst-inspect-1.0 lastframesrc >"$LF_TEST_DIR/gst-inspect.log" 2>&1 ||
 		lf_fail "gst-inspect-1.0 lastframesrc: $(tail -n 3 "$LF_TEST_DIR/gst-inspect.log")"
