@@ -173,3 +173,33 @@ install-user:
 
 clean:
 	rm -rf $(B)
+
+# --- GStreamer plugin (gst/): lastframesrc ------------------------------------
+# liblastframe is linked in statically (its symbols kept private), so the
+# installed plugin needs nothing but GStreamer.
+GST_PKGS     := gstreamer-1.0 gstreamer-base-1.0 gstreamer-video-1.0 gstreamer-allocators-1.0
+GST_CFLAGS   := $(shell pkg-config --cflags $(GST_PKGS) 2>/dev/null)
+GST_LIBS     := $(shell pkg-config --libs $(GST_PKGS) 2>/dev/null)
+GST_PLUGINDIR ?= $(shell pkg-config --variable=pluginsdir gstreamer-1.0 2>/dev/null)
+# Default: where GStreamer looks. A PREFIX given to make puts it below that
+# prefix like everything else (add it to GST_PLUGIN_PATH then).
+ifneq ($(origin PREFIX),file)
+GST_PLUGINDIR := $(LIBDIR)/gstreamer-1.0
+endif
+GST_SRCS     := $(sort $(wildcard gst/*.c))
+GST_OBJS     := $(call obj,$(GST_SRCS))
+$(GST_OBJS): OBJ_EXTRA_CFLAGS = $(GST_CFLAGS) -fvisibility=hidden
+$(B)/gst/libgstlastframe.so: $(GST_OBJS) $(B)/liblastframe.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -shared -Wl,--exclude-libs,ALL -Wl,-z,defs -o $@ $(GST_OBJS) \
+	    $(B)/liblastframe.a $(GST_LIBS) -lm
+all: $(B)/gst/libgstlastframe.so
+install: install-gst
+.PHONY: install-gst install-user-gst
+install-gst: $(B)/gst/libgstlastframe.so
+	install -d $(DESTDIR)$(GST_PLUGINDIR)
+	install -m 0755 $< $(DESTDIR)$(GST_PLUGINDIR)/
+install-user: install-user-gst
+install-user-gst: $(B)/gst/libgstlastframe.so
+	install -d $(HOME)/.local/share/gstreamer-1.0/plugins
+	install -m 0755 $< $(HOME)/.local/share/gstreamer-1.0/plugins/

@@ -80,6 +80,7 @@ class Report:
         self.grab = [r for r in rows if r.get("section") == "grab"]
         self.mem = next((r for r in rows if r.get("section") == "memory"), None)
         self.errors = [r for r in rows if r.get("section") == "error"]
+        self.gstsrc = {r["consumer"]: r for r in rows if r.get("section") == "gstsrc"}
         sock = next((r for r in rows if r.get("section") == "sock"), None)
         self.sock = dist(sock and sock.get("summary"), "send_to_recv")
         relay = next((r for r in rows if r.get("section") == "relay"), None)
@@ -397,6 +398,23 @@ class Report:
             L.append("![memory](memory.png)\n")
         else:
             L.append("Not measured.\n")
+
+        if self.gstsrc:
+            L.append("## GStreamer sources, 1080p60 MemFd\n")
+            L.append("µs of CPU per frame of the gst-launch-1.0 process (`SRC ! fakesink`), "
+                     "same producer, one run; lastframed's own CPU per frame beside it.\n")
+            L.append("| source | frames | gst-launch µs/f | ratio to pipewiresrc | lastframed µs/f |")
+            L.append("|---|---|---|---|---|")
+            pw = us_per_frame(self.gstsrc.get("pipewiresrc"))
+            for name in ("lastframesrc", "pipewiresrc"):
+                r = self.gstsrc.get(name)
+                if not r:
+                    continue
+                u = us_per_frame(r)
+                d = r["daemon_cpu_ns"] / 1000.0 / r["frames"] if r.get("daemon_cpu_ns") and r.get("frames") else None
+                ratio = fmt(u / pw, 2, "×") if u and pw else "—"
+                L.append(f"| {name} | {r['frames']} | {fmt(u)} | {ratio} | {fmt(d)} |")
+            L.append("")
 
         pdir = os.path.join(self.results, "profile")
         if os.path.isdir(pdir):

@@ -138,6 +138,10 @@ int lastframe_get_fd(struct lastframe *lf);
 /* Read whatever the daemon sent, without blocking. Returns the number of new frames queued. */
 int lastframe_dispatch(struct lastframe *lf);
 
+/* What the daemon granted (WELCOME): frames this client may hold at once,
+ * and how long it may hold one before the daemon disconnects it. */
+int lastframe_get_limits(struct lastframe *lf, uint32_t *max_held, uint32_t *lease_timeout_ms);
+
 /* -ENODATA until the daemon sent a format. */
 int lastframe_get_stream_info(struct lastframe *lf, struct lastframe_stream_info *info);
 /* Wait until a format arrives (or timeout_ms, -1 forever). */

@@ -239,6 +239,17 @@ int lastframe_get_fd(struct lastframe *lf)
 	return lf ? lf->fd : -EINVAL;
 }
 
+int lastframe_get_limits(struct lastframe *lf, uint32_t *max_held, uint32_t *lease_timeout_ms)
+{
+	if (!lf || !lf->version)
+		return -EINVAL;
+	if (max_held)
+		*max_held = lf->max_held;
+	if (lease_timeout_ms)
+		*lease_timeout_ms = lf->lease_timeout_ms;
+	return 0;
+}
+
 int lastframe_dispatch(struct lastframe *lf)
 {
 	int n = 0, r;
