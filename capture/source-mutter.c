@@ -8,7 +8,6 @@
  * its creator disconnects.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include <systemd/sd-bus.h>
 
 #include "capture/source-mutter.h"
+#include "capture/sdbus-loop.h"
 #include "base/log.h"
 
 #define MUTTER_NAME   "org.gnome.Mutter.ScreenCast"
@@ -47,8 +47,8 @@ struct lf_mutter_source {
 	void *data;
 
 	sd_bus *bus;
-	struct spa_source *bus_io;
-	struct spa_source *bus_timer;
+	struct lf_sdbus_loop *bl;  /* the bus on our loop */
+	bool bus_dead;             /* lost: closed by the retry timer, not inside the loss */
 	struct spa_source *retry_timer;
 	sd_bus_slot *owner_match;
 	sd_bus_slot *call;         /* the one method call in flight */
@@ -79,31 +79,6 @@ static uint32_t next_backoff(struct lf_mutter_source *s)
 	if (s->backoff_ms > BACKOFF_MAX_MS)
 		s->backoff_ms = BACKOFF_MAX_MS;
 	return s->backoff_ms;
-}
-
-static void bus_update(struct lf_mutter_source *s)
-{
-	struct timespec value = { 0 };
-	uint32_t mask = SPA_IO_IN;
-	uint64_t usec = UINT64_MAX;
-	int events;
-
-	if (!s->bus)
-		return;
-	events = sd_bus_get_events(s->bus);
-	if (events > 0 && (events & POLLOUT))
-		mask |= SPA_IO_OUT;
-	pw_loop_update_io(s->loop, s->bus_io, mask);
-	if (sd_bus_get_timeout(s->bus, &usec) < 0 || usec == UINT64_MAX) {
-		pw_loop_update_timer(s->loop, s->bus_timer, NULL, NULL, false);
-		return;
-	}
-	/* Absolute CLOCK_MONOTONIC; 0 would disarm the timerfd, so "now" is 1 ns. */
-	value.tv_sec = (time_t)(usec / 1000000);
-	value.tv_nsec = (long)(usec % 1000000) * 1000L;
-	if (value.tv_sec == 0 && value.tv_nsec == 0)
-		value.tv_nsec = 1;
-	pw_loop_update_timer(s->loop, s->bus_timer, &value, NULL, true);
 }
 
 /* Drop everything of the current session. Closing the slots cancels the
@@ -419,42 +394,23 @@ static void close_bus(struct lf_mutter_source *s)
 {
 	reset_session(s, false);
 	s->owner_match = sd_bus_slot_unref(s->owner_match);
-	if (s->bus_io)
-		pw_loop_destroy_source(s->loop, s->bus_io);
-	if (s->bus_timer)
-		pw_loop_destroy_source(s->loop, s->bus_timer);
-	s->bus_io = s->bus_timer = NULL;
+	lf_sdbus_loop_destroy(s->bl);
+	s->bl = NULL;
 	s->bus = sd_bus_close_unref(s->bus);
+	s->bus_dead = false;
 	s->mutter_present = false;
 	s->phase = PHASE_NO_BUS;
 }
 
-static void bus_dispatch(struct lf_mutter_source *s)
+static void on_bus_lost(void *data, int res)
 {
-	int r;
+	struct lf_mutter_source *s = data;
 
-	do {
-		r = sd_bus_process(s->bus, NULL);
-	} while (r > 0);
-	if (r < 0 || sd_bus_is_open(s->bus) <= 0) {
-		lf_warn("mutter: session bus connection lost: %s",
-			r < 0 ? strerror(-r) : "closed");
-		close_bus(s);
-		tell_lost(s, "session bus connection lost");
-		arm_retry(s, next_backoff(s));
-		return;
-	}
-	bus_update(s);
-}
-
-static void on_bus_io(void *data, int fd, uint32_t mask)
-{
-	bus_dispatch(data);
-}
-
-static void on_bus_timer(void *data, uint64_t expirations)
-{
-	bus_dispatch(data);
+	lf_warn("mutter: session bus connection lost: %s", strerror(-res));
+	s->bus_dead = true;
+	tell_lost(s, "session bus connection lost");
+	s->phase = PHASE_NO_BUS;
+	arm_retry(s, next_backoff(s)); /* closed there, not in here */
 }
 
 static void on_retry(void *data, uint64_t expirations)
@@ -463,8 +419,11 @@ static void on_retry(void *data, uint64_t expirations)
 
 	lf_node_lookup_destroy(s->dead_lookup);
 	s->dead_lookup = NULL;
-	if (!s->bus) {
-		int r = connect_bus(s);
+	if (!s->bus || s->bus_dead) {
+		int r;
+
+		close_bus(s);
+		r = connect_bus(s);
 
 		if (r < 0) {
 			lf_warn("mutter: cannot connect to the session bus: %s; retrying", strerror(-r));
@@ -474,7 +433,7 @@ static void on_retry(void *data, uint64_t expirations)
 	}
 	if (s->phase == PHASE_RETRY && s->mutter_present) {
 		start_session(s);
-		bus_update(s);
+		lf_sdbus_loop_update(s->bl);
 	}
 }
 
@@ -486,12 +445,9 @@ static int connect_bus(struct lf_mutter_source *s)
 	if (r < 0)
 		goto fail;
 	sd_bus_set_description(s->bus, "lastframed-mutter");
-	s->bus_io = pw_loop_add_io(s->loop, sd_bus_get_fd(s->bus), SPA_IO_IN, false, on_bus_io, s);
-	s->bus_timer = pw_loop_add_timer(s->loop, on_bus_timer, s);
-	if (!s->bus_io || !s->bus_timer) {
-		r = errno ? -errno : -ENOMEM;
+	r = lf_sdbus_loop_new(s->loop, s->bus, on_bus_lost, s, &s->bl);
+	if (r < 0)
 		goto fail;
-	}
 	s->phase = PHASE_NO_MUTTER;
 	r = sd_bus_add_match_async(s->bus, &s->owner_match,
 				   "type='signal',sender='org.freedesktop.DBus',"
@@ -500,7 +456,7 @@ static int connect_bus(struct lf_mutter_source *s)
 				   on_owner_changed, on_owner_match, s);
 	if (r < 0)
 		goto fail;
-	bus_update(s);
+	lf_sdbus_loop_update(s->bl);
 	return 0;
 fail:
 	close_bus(s);

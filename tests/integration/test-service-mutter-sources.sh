@@ -40,6 +40,22 @@ start_mutter
 lf_wait_for 30 grab_size 1280x720
 lf_stop "$LF_DAEMON_PID"
 
+# The session bus goes away under the daemon (and Mutter with it): the
+# source says so, reconnects once a bus is back, and streams again.
+lf_daemon_start --source mutter:monitor=Meta-0
+lf_wait_for 30 grab_size 1280x720
+kill "$MUTTER_PID" "$LF_DBUS_PID"
+lf_wait_for 10 grep -q "mutter: session bus connection lost" "$LF_BG_LOG"
+rm -f "$XDG_RUNTIME_DIR/bus"
+lf_bg dbus dbus-daemon --session --address="$DBUS_SESSION_BUS_ADDRESS" --nofork --nopidfile
+LF_DBUS_PID=$LF_BG_PID
+lf_wait_for 10 test -S "$XDG_RUNTIME_DIR/bus"
+rm -f "$XDG_RUNTIME_DIR/$WL" "$XDG_RUNTIME_DIR/$WL.lock"
+start_mutter
+lf_wait_for 30 grab_size 1280x720
+lf__alive "$LF_DAEMON_PID" || lf_fail "lastframed died when the bus went away"
+lf_stop "$LF_DAEMON_PID"
+
 # A virtual monitor of the requested size.
 lf_daemon_start --source mutter:virtual=800x600 --cursor metadata
 lf_wait_for 30 grab_size 800x600
