@@ -59,6 +59,11 @@ static const char usage_text[] =
 "  --frames N             stop after N buffers, then exit (300 ms later)\n"
 "  --linger               with --frames: keep the node, idle, instead of exiting\n"
 "  --wait-consumer        send nothing until a consumer is linked to the node\n"
+"  --wait-buffer          when the consumer holds every buffer, try again 1 ms\n"
+"                         later instead of skipping the frame (and the rest of\n"
+"                         its burst)\n"
+"  --on-signal            no frame clock: send one frame (or --burst N) on each\n"
+"                         SIGUSR2, so a test decides when the screen changes\n"
 "  --buffers N            buffers to ask for (default 8)\n"
 "  --no-pts               no pts in SPA_META_Header (-1)\n"
 "  --print-serial         print object.serial=S and node.id=I once registered\n"
@@ -241,7 +246,7 @@ int main(int argc, char **argv)
 {
 	enum { O_NAME = 256, O_SIZE, O_RATE, O_FORMAT, O_BUFFER, O_DMABUF_MODE, O_MODIFIERS,
 	       O_VGEM, O_FENCE_DELAY, O_CURSOR_EVERY, O_CORRUPT_EVERY, O_BURST, O_RESIZE_AT,
-	       O_FRAMES, O_LINGER, O_WAIT_CONSUMER, O_BUFFERS, O_NO_PTS, O_PRINT_SERIAL, O_VERBOSE, O_HELP };
+	       O_FRAMES, O_LINGER, O_WAIT_CONSUMER, O_ON_SIGNAL, O_WAIT_BUFFER, O_BUFFERS, O_NO_PTS, O_PRINT_SERIAL, O_VERBOSE, O_HELP };
 	static const struct option opts[] = {
 		{ "name", required_argument, NULL, O_NAME },
 		{ "size", required_argument, NULL, O_SIZE },
@@ -259,6 +264,8 @@ int main(int argc, char **argv)
 		{ "frames", required_argument, NULL, O_FRAMES },
 		{ "linger", no_argument, NULL, O_LINGER },
 		{ "wait-consumer", no_argument, NULL, O_WAIT_CONSUMER },
+		{ "on-signal", no_argument, NULL, O_ON_SIGNAL },
+		{ "wait-buffer", no_argument, NULL, O_WAIT_BUFFER },
 		{ "buffers", required_argument, NULL, O_BUFFERS },
 		{ "no-pts", no_argument, NULL, O_NO_PTS },
 		{ "print-serial", no_argument, NULL, O_PRINT_SERIAL },
@@ -361,6 +368,8 @@ int main(int argc, char **argv)
 			break;
 		case O_LINGER: o.linger = true; break;
 		case O_WAIT_CONSUMER: o.wait_consumer = true; break;
+		case O_ON_SIGNAL: o.on_signal = true; break;
+		case O_WAIT_BUFFER: o.wait_buffer = true; break;
 		case O_BUFFERS:
 			if (parse_u32(optarg, 2, 64, &o.n_buffers) < 0)
 				return usage_error("bad --buffers '%s' (2..64)", optarg);

@@ -29,6 +29,8 @@
 /* One graph cycle at a time (see pump()); when a cycle's trigger_done never
  * comes, go on after this long. */
 #define CYCLE_TIMEOUT_NS (200 * 1000000ull)
+/* --wait-buffer: look for a free buffer again after this long. */
+#define WAIT_BUFFER_NS (1000000ull)
 
 
 struct producer {
@@ -51,6 +53,8 @@ struct producer {
 	bool resize_asked;                /* SIGUSR1: resize at the next tick */
 	bool streaming, done;
 	bool cycle_busy;                  /* a frame's graph cycle has not completed */
+	bool waiting_buffer;              /* --wait-buffer: every buffer was busy */
+	uint64_t buffer_waits;
 	uint32_t owed;                    /* frames of this tick still to send */
 	uint64_t cycle_timeouts;
 	uint32_t counter;                 /* of the next buffer */
@@ -145,7 +149,7 @@ static int produce_one(struct producer *p)
 			break;
 	}
 	if (!b) {
-		if (p->o->verbose)
+		if (p->o->verbose && !p->o->wait_buffer)
 			printf("no free buffer (consumer holds them all): frame skipped\n");
 		return -EAGAIN;
 	}
@@ -215,12 +219,23 @@ static void cycle_end(struct producer *p)
  */
 static void pump(struct producer *p)
 {
+	int r;
+
 	while (p->owed > 0 && !p->cycle_busy && !p->done && p->streaming) {
 		/* Until a new size is negotiated there is nothing right to draw. */
 		if (!p->have_format || p->fmt.width != p->want_width ||
 		    p->fmt.height != p->want_height)
 			break;
-		if (produce_one(p) < 0) {
+		r = produce_one(p);
+		if (r == -EAGAIN && p->o->wait_buffer) {
+			/* Like a compositor that draws again on the next vblank:
+			 * the frame is late, not lost. */
+			p->buffer_waits++;
+			p->waiting_buffer = p->cycle_busy = true;
+			set_timer(p, p->cycle_timer, WAIT_BUFFER_NS, 0);
+			break;
+		}
+		if (r < 0) {
 			p->owed = 0;
 			break;
 		}
@@ -280,6 +295,12 @@ static void on_cycle_timer(void *data, uint64_t expirations)
 
 	if (!p->cycle_busy)
 		return;
+	if (p->waiting_buffer) {
+		p->waiting_buffer = false;
+		cycle_end(p);
+		pump(p);
+		return;
+	}
 	p->cycle_timeouts++;
 	if (p->o->verbose)
 		printf("graph cycle not done after %llu ms: going on\n",
@@ -311,7 +332,7 @@ static void on_state_changed(void *data, enum pw_stream_state old, enum pw_strea
 		 * trigger_process, pw_stream_queue_buffer starts a cycle of its
 		 * own, and frame 0 would go out in two cycles at once. */
 		pw_stream_trigger_process(p->stream);
-		if (!p->done)
+		if (!p->done && !p->o->on_signal)
 			set_timer(p, p->frame_timer, 1, 1000000000ull / p->o->rate);
 		break;
 	case PW_STREAM_STATE_ERROR:
@@ -468,6 +489,12 @@ static void on_resize_signal(void *data, int sig)
 	p->resize_asked = true;
 }
 
+/* --on-signal: the test is the frame clock. */
+static void on_frame_signal(void *data, int sig)
+{
+	on_frame_timer(data, 1);
+}
+
 int ts_producer_run(const struct ts_options *o)
 {
 	struct producer *p;
@@ -504,6 +531,8 @@ int ts_producer_run(const struct ts_options *o)
 	pw_loop_add_signal(p->loop, SIGINT, on_signal, p);
 	pw_loop_add_signal(p->loop, SIGTERM, on_signal, p);
 	pw_loop_add_signal(p->loop, SIGUSR1, on_resize_signal, p);
+	if (o->on_signal)
+		pw_loop_add_signal(p->loop, SIGUSR2, on_frame_signal, p);
 	p->frame_timer = pw_loop_add_timer(p->loop, on_frame_timer, p);
 	p->cycle_timer = pw_loop_add_timer(p->loop, on_cycle_timer, p);
 	p->exit_timer = pw_loop_add_timer(p->loop, on_exit_timer, p);
@@ -557,6 +586,8 @@ int ts_producer_run(const struct ts_options *o)
 	}
 	pw_main_loop_run(p->main_loop);
 	ret = p->exit_code;
+	if (o->verbose && p->buffer_waits)
+		printf("waited for a free buffer %" PRIu64 " times\n", p->buffer_waits);
 	if (o->verbose && p->cycle_timeouts)
 		printf("graph cycles that timed out: %" PRIu64 "\n", p->cycle_timeouts);
 out:

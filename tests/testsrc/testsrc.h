@@ -52,6 +52,8 @@ struct ts_options {
 	uint64_t frames;           /* stop after this many buffers; 0 = forever */
 	bool linger;               /* after --frames: stay connected, idle */
 	bool wait_consumer;        /* send nothing until a consumer is linked */
+	bool on_signal;            /* no frame clock: a frame (or burst) per SIGUSR2 */
+	bool wait_buffer;          /* no free buffer: retry in 1 ms, do not skip */
 	bool no_pts, print_serial, verbose;
 };
 
