@@ -23,7 +23,7 @@ struct cap_buffer {
 	struct lf_buffer buf;     /* first: release gets &buf */
 	struct spa_list link;     /* in lf_capture.buffers while not orphaned */
 	struct pw_buffer *pwb;    /* NULL once orphaned */
-	struct pw_stream *stream;
+	struct lf_capture *cap;   /* NULL once orphaned */
 	bool orphan;
 	int owned[LF_MAX_PLANES];  /* orphan's fd duplicates, -1 when unused */
 	int orig_fd[LF_MAX_PLANES];
@@ -45,7 +45,7 @@ static void cap_buffer_release(struct lf_buffer *b, void *data)
 		cap_buffer_free(cb);
 		return;
 	}
-	pw_stream_queue_buffer(cb->stream, cb->pwb);
+	capture_return(cb->cap, cb->pwb);
 }
 
 struct lf_buffer *capture_buffer_get(struct pw_buffer *b)
@@ -71,7 +71,7 @@ void capture_buffer_add(struct lf_capture *c, struct pw_buffer *b)
 		return;
 	}
 	cb->pwb = b;
-	cb->stream = c->stream;
+	cb->cap = c;
 	cb->buf.id = c->next_buffer_id++;
 	cb->buf.generation = c->generation;
 	cb->buf.release = cap_buffer_release;
@@ -86,6 +86,7 @@ void capture_buffer_add(struct lf_capture *c, struct pw_buffer *b)
 	}
 	b->user_data = cb;
 	spa_list_append(&c->buffers, &cb->link);
+	c->n_buffers++;
 	lf_debug("capture: buffer %u/%u added (%u datas, type %d)", cb->buf.generation,
 		 cb->buf.id, sb->n_datas, cb->buf.type);
 }
@@ -96,7 +97,7 @@ static void orphan(struct cap_buffer *cb)
 	if (cb->pwb)
 		cb->pwb->user_data = NULL;
 	cb->pwb = NULL;
-	cb->stream = NULL;
+	cb->cap = NULL;
 	if (cb->buf.refs == 0) {
 		cap_buffer_free(cb);
 		return;
@@ -128,8 +129,13 @@ void capture_buffer_remove(struct lf_capture *c, struct pw_buffer *b)
 	if (c->held == b)
 		c->held = NULL; /* PipeWire takes it back itself */
 	c->set_stale = true;
-	if (cb)
+	lf_return_guard_forget(&c->guard, b);
+	if (cb) {
+		/* PipeWire removes the whole set: what we held never comes back. */
+		if (c->n_buffers && --c->n_buffers == 0)
+			c->outstanding = 0;
 		orphan(cb);
+	}
 }
 
 void capture_buffers_orphan_all(struct lf_capture *c)
@@ -139,6 +145,9 @@ void capture_buffers_orphan_all(struct lf_capture *c)
 	spa_list_for_each_safe(cb, t, &c->buffers, link)
 		orphan(cb);
 	c->set_stale = true;
+	c->n_buffers = 0;
+	c->outstanding = 0;
+	lf_return_guard_clear(&c->guard);
 }
 
 bool capture_buffer_update_planes(struct lf_capture *c, struct pw_buffer *b)

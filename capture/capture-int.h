@@ -9,6 +9,7 @@
 #include "capture/meta.h"
 #include "capture/modifiers.h"
 #include "capture/pool.h"
+#include "capture/return-guard.h"
 
 /* Deferred work, run from an event source so callbacks never tear down the
  * object that is calling them. */
@@ -78,6 +79,12 @@ struct lf_capture {
 	struct pw_buffer *held;
 	uint64_t held_pts, held_recv_ns;
 
+	/* Returns (capture/returns.c): buffers dequeued and not yet given
+	 * back, the stream's buffer count, the guard's mirror of its ring. */
+	uint32_t outstanding;
+	uint32_t n_buffers;
+	struct lf_return_guard guard;
+
 	uint64_t seq;
 	struct lf_capture_stats stats;
 	uint64_t fps_ring[FPS_RING];
@@ -106,6 +113,13 @@ int capture_stream_create(struct lf_capture *c);
  * every other one back (tests/unit/test-capture-latest.c drives it). */
 void capture_stream_process(void *data);
 void capture_stream_destroy(struct lf_capture *c);
+
+/* returns.c: every dequeue and return of a pw_buffer goes through these. */
+bool capture_return_guard_wanted(enum lf_return_guard_mode mode, const char *version);
+struct pw_buffer *capture_dequeue(struct lf_capture *c);
+void capture_return(struct lf_capture *c, struct pw_buffer *b);
+/* Catch up with the stream's ring (each process event). */
+void capture_returns_sync(struct lf_capture *c);
 
 /* negotiate.c */
 int capture_build_modifiers(struct lf_capture *c);

@@ -114,6 +114,15 @@ int lf_capture_new(struct pw_loop *loop, struct pw_context *context,
 	c->backoff_ms = BACKOFF_MIN_MS;
 	c->stream_backoff_ms = BACKOFF_MIN_MS;
 	spa_list_init(&c->buffers);
+	{
+		const char *v = pw_get_library_version();
+		bool on = capture_return_guard_wanted(opts->return_guard, v);
+
+		lf_return_guard_init(&c->guard, on);
+		lf_info("capture: return guard %s (PipeWire %s%s)", on ? "on" : "off", v,
+			opts->return_guard == LF_RETURN_GUARD_AUTO ?
+			(on ? ", older than 1.4.8" : ", 1.4.8 or newer") : ", by option");
+	}
 	lf_pool_init(&c->pool);
 	if (opts->target && !(c->target = strdup(opts->target))) {
 		r = -ENOMEM;
@@ -254,6 +263,10 @@ void lf_capture_get_stats(struct lf_capture *c, struct lf_capture_stats *st)
 	if (!c || !st)
 		return;
 	*st = c->stats;
+	st->return_guard = c->guard.enabled;
+	st->returns_guarded = c->guard.stats.marked;
+	st->returns_unguarded = c->guard.stats.released_early;
+	st->buffers_refused = c->guard.stats.refused;
 	/* No frame for two seconds: the measured rate is stale. */
 	if (c->fps_n > 0) {
 		uint64_t last = c->fps_ring[(c->fps_pos + FPS_RING - 1) % FPS_RING];

@@ -17,6 +17,13 @@
 
 struct lf_capture;
 
+/* The return guard (capture/return-guard.h): a PipeWire < 1.4.8 workaround. */
+enum lf_return_guard_mode {
+	LF_RETURN_GUARD_AUTO = 0, /* on when the running PipeWire needs it */
+	LF_RETURN_GUARD_ON = 1,
+	LF_RETURN_GUARD_OFF = 2,
+};
+
 struct lf_capture_options {
 	const char *target;        /* node.name or object.serial; NULL = let the session manager pick */
 	bool shm_only;             /* never offer dmabuf */
@@ -37,6 +44,7 @@ struct lf_capture_options {
 	 * portal's OpenPipeWireRemote); such connections are not remade by
 	 * capture/ when they break: remote_lost tells the owner instead. */
 	bool remote_only;
+	enum lf_return_guard_mode return_guard;
 };
 
 struct lf_capture_stats {
@@ -48,6 +56,10 @@ struct lf_capture_stats {
 	uint64_t copies;           /* MemPtr frames copied into the pool */
 	uint64_t renegotiations;
 	uint32_t fps_milli;        /* measured delivered frame rate * 1000 */
+	bool return_guard;         /* the guard is on for the running PipeWire */
+	uint64_t returns_guarded;  /* buffers given back with our busy mark kept */
+	uint64_t returns_unguarded;/* marks given up early so the producer has buffers */
+	uint64_t buffers_refused;  /* reused by the producer while PipeWire would refuse them */
 };
 
 struct lf_capture_events {

@@ -192,7 +192,7 @@ static bool defer_copy(struct lf_capture *c, struct pw_buffer *b, uint64_t pts, 
 	if (!c->idle || b->buffer->datas[0].type != SPA_DATA_MemPtr)
 		return false;
 	if (c->held)
-		pw_stream_queue_buffer(c->stream, c->held);
+		capture_return(c, c->held);
 	c->held = b;
 	c->held_pts = pts;
 	c->held_recv_ns = now;
@@ -222,16 +222,16 @@ static void deliver(struct lf_capture *c, struct pw_buffer *b, uint64_t pts, uin
 	}
 	if (!lb) {
 		c->stats.frames_dropped++;
-		pw_stream_queue_buffer(c->stream, b);
+		capture_return(c, b);
 		return;
 	}
 	f = lf_frame_new(lb);
 	if (!f) {
 		c->stats.frames_dropped++;
 		if (copied)
-			pw_stream_queue_buffer(c->stream, b);
+			capture_return(c, b);
 		else if (lb->refs == 0)
-			pw_stream_queue_buffer(c->stream, b);
+			capture_return(c, b);
 		return;
 	}
 	f->seq = ++c->seq;
@@ -243,7 +243,7 @@ static void deliver(struct lf_capture *c, struct pw_buffer *b, uint64_t pts, uin
 	/* The copy is ours now; the producer can have its buffer back. For
 	 * fd-backed buffers the frame's reference returns it on last unref. */
 	if (copied)
-		pw_stream_queue_buffer(c->stream, b);
+		capture_return(c, b);
 	announce(c, copied ? LF_BUFFER_MEMPTR : lb->type);
 	c->stats.frames_out++;
 	fps_note(c, now);
@@ -259,18 +259,19 @@ void capture_stream_process(void *data)
 	struct pw_buffer *b, *newest = NULL;
 	uint64_t pts, newest_pts = 0, now;
 
-	while ((b = pw_stream_dequeue_buffer(c->stream))) {
+	capture_returns_sync(c);
+	while ((b = capture_dequeue(c))) {
 		c->stats.frames_in++;
 		if (!c->have_format || !buffer_valid(c, b, &pts)) {
 			/* Still carries cursor moves; never a frame. */
 			lf_meta_update_cursor(&c->meta, b->buffer);
 			c->stats.frames_corrupted++;
-			pw_stream_queue_buffer(c->stream, b);
+			capture_return(c, b);
 			continue;
 		}
 		if (newest) {
 			lf_meta_update_cursor(&c->meta, newest->buffer);
-			pw_stream_queue_buffer(c->stream, newest);
+			capture_return(c, newest);
 			c->stats.frames_dropped++;
 		}
 		newest = b;
@@ -283,7 +284,7 @@ void capture_stream_process(void *data)
 		return;
 	if (c->held) {
 		/* Demand came back between two frames: this one is newer. */
-		pw_stream_queue_buffer(c->stream, c->held);
+		capture_return(c, c->held);
 		c->held = NULL;
 	}
 	if (newest->buffer->datas[0].type != SPA_DATA_MemPtr)

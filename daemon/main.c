@@ -340,6 +340,7 @@ static int config_modifiers(const struct lf_config *c, struct lf_capture_options
 
 	o->shm_only = c->shm_only;
 	o->no_import_probe = !c->import_probe;
+	o->return_guard = (enum lf_return_guard_mode)c->return_guard;
 	if (!c->modifiers[0])
 		return 0;
 	r = lf_modifiers_parse(c->modifiers, mods, &o->n_modifiers);

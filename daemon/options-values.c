@@ -149,3 +149,17 @@ int lf_opt_parse_ids(const char *v, bool groups, uint32_t *ids, uint32_t *n)
 	*n = count;
 	return 0;
 }
+
+int lf_opt_parse_guard(const char *s, enum lf_guard_mode *out)
+{
+	bool b;
+
+	if (!strcmp(s, "auto")) {
+		*out = LF_GUARD_AUTO;
+		return 0;
+	}
+	if (lf_opt_parse_bool(s, &b) < 0)
+		return -EINVAL;
+	*out = b ? LF_GUARD_ON : LF_GUARD_OFF;
+	return 0;
+}

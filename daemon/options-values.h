@@ -18,3 +18,5 @@ int lf_opt_parse_cursor(const char *s, enum lf_cursor_mode *out);
 int lf_opt_parse_size(const char *s, uint32_t *w, uint32_t *h);
 /* "alice,1001": names through NSS (groups when groups is true). */
 int lf_opt_parse_ids(const char *v, bool groups, uint32_t *ids, uint32_t *n);
+/* "auto", "on"/"yes", "off"/"no". */
+int lf_opt_parse_guard(const char *s, enum lf_guard_mode *out);

@@ -30,6 +30,7 @@ enum key_id {
 	K_ALLOW_UIDS,
 	K_ALLOW_GIDS,
 	K_IMPORT_PROBE,
+	K_RETURN_GUARD,
 	K_COUNT,
 };
 
@@ -48,6 +49,7 @@ static const char *const key_names[K_COUNT] = {
 	[K_ALLOW_UIDS] = "allow-users",
 	[K_ALLOW_GIDS] = "allow-groups",
 	[K_IMPORT_PROBE] = "import-probe",
+	[K_RETURN_GUARD] = "return-guard",
 };
 
 /* "alice,1001" → ids; names through NSS. The list replaces any earlier one. */
@@ -222,6 +224,11 @@ static int apply_key(struct lf_config *c, enum key_id k, const char *v, char *er
 		if (r < 0)
 			seterr(err, errlen, "invalid boolean '%s' for %s (expected yes or no)", v, key_names[k]);
 		break;
+	case K_RETURN_GUARD:
+		r = lf_opt_parse_guard(v, &c->return_guard);
+		if (r < 0)
+			seterr(err, errlen, "invalid value '%s' for return-guard (expected auto, on or off)", v);
+		break;
 	case K_LOG_LEVEL:
 		r = lf_opt_parse_log_level(v, &c->log_level);
 		if (r == 0)
@@ -305,7 +312,7 @@ int lf_config_parse_text(struct lf_config *c, const char *text, const char *name
 			seterr(err, errlen, "%s:%u: unknown key '%s' (known: source, cursor, socket, "
 			       "shm-only, log-level, fence-timeout-ms, max-clients, lease-timeout-ms, "
 			       "fence-timeout-publish, no-fence-wait, modifiers, allow-users, allow-groups, "
-			       "import-probe)",
+			       "import-probe, return-guard)",
 			       name, lineno, key);
 			return -EINVAL;
 		}
@@ -418,7 +425,7 @@ int lf_config_parse_args(struct lf_config *c, int argc, char **argv, enum lf_con
 	enum {
 		O_SOURCE = 0x100, O_CURSOR, O_SHM_ONLY, O_LOG_LEVEL, O_FENCE_TIMEOUT,
 		O_MAX_CLIENTS, O_LEASE_TIMEOUT, O_NO_CONFIG, O_FENCE_PUBLISH, O_NO_FENCE_WAIT,
-		O_MODIFIERS, O_LIST_FORMATS, O_ALLOW_UIDS, O_ALLOW_GIDS, O_NO_IMPORT_PROBE,
+		O_MODIFIERS, O_LIST_FORMATS, O_ALLOW_UIDS, O_ALLOW_GIDS, O_NO_IMPORT_PROBE, O_RETURN_GUARD,
 	};
 	static const struct option long_opts[] = {
 		{ "source", required_argument, NULL, O_SOURCE },
@@ -429,6 +436,7 @@ int lf_config_parse_args(struct lf_config *c, int argc, char **argv, enum lf_con
 		{ "modifiers", required_argument, NULL, O_MODIFIERS },
 		{ "list-formats", no_argument, NULL, O_LIST_FORMATS },
 		{ "no-import-probe", no_argument, NULL, O_NO_IMPORT_PROBE },
+		{ "return-guard", required_argument, NULL, O_RETURN_GUARD },
 		{ "allow-users", required_argument, NULL, O_ALLOW_UIDS },
 		{ "allow-groups", required_argument, NULL, O_ALLOW_GIDS },
 		{ "max-clients", required_argument, NULL, O_MAX_CLIENTS },
@@ -483,6 +491,7 @@ int lf_config_parse_args(struct lf_config *c, int argc, char **argv, enum lf_con
 		case O_ALLOW_GIDS: k = K_ALLOW_GIDS; break;
 		case O_LIST_FORMATS: *action = LF_CONFIG_LIST_FORMATS; continue;
 		case O_NO_IMPORT_PROBE: k = K_IMPORT_PROBE; val = "no"; break;
+		case O_RETURN_GUARD: k = K_RETURN_GUARD; break;
 		case O_LOG_LEVEL: k = K_LOG_LEVEL; break;
 		case O_FENCE_TIMEOUT: k = K_FENCE_TIMEOUT; break;
 		case O_FENCE_PUBLISH: k = K_FENCE_PUBLISH; val = "yes"; break;

@@ -35,6 +35,14 @@ enum lf_cursor_mode {
 	LF_CURSOR_METADATA = 2,
 };
 
+/* The PipeWire < 1.4.8 return guard (capture/return-guard.h); values match
+ * enum lf_return_guard_mode. */
+enum lf_guard_mode {
+	LF_GUARD_AUTO = 0,
+	LF_GUARD_ON = 1,
+	LF_GUARD_OFF = 2,
+};
+
 #define LF_CONFIG_STR 512
 #define LF_CONFIG_MAX_IDS 16
 
@@ -50,6 +58,7 @@ struct lf_config {
 	bool shm_only;
 	char modifiers[LF_CONFIG_STR];    /* "" = ask EGL; else a list for capture/ (lf_modifiers_parse) */
 	bool import_probe;                /* import the first dmabuf of each pair on the GPU (default) */
+	enum lf_guard_mode return_guard;
 	int log_level;                    /* syslog priority */
 	bool log_level_given;             /* by a flag or the file: wins over $LASTFRAME_LOG_LEVEL */
 	uint32_t fence_timeout_ms;

@@ -8,7 +8,7 @@
 # On PipeWire < 1.4.8 a buffer lastframed gives back waits in pw_stream's
 # `queued` ring while the producer may already reuse it; the consumer stream
 # then refuses that frame silently (docs/hacking.md). lastframed works around
-# it (--return-pacing); with FANOUT_PACING=off this test shows the loss.
+# it (--return-guard); with FANOUT_GUARD=off this test shows the loss.
 # FANOUT_ROUNDS / FANOUT_CLIENTS change the load (for measurements).
 set -euo pipefail
 LF_ROOT=${LF_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -18,10 +18,10 @@ source "$LF_ROOT/tests/lib/frames.sh"
 BURST=40
 ROUNDS=${FANOUT_ROUNDS:-20}
 CLIENTS=${FANOUT_CLIENTS:-48}
-PACING=${FANOUT_PACING:-auto}
+GUARD=${FANOUT_GUARD:-auto}
 
 lf_session_start
-lf_daemon_start --no-config --target fanburst --return-pacing "$PACING"
+lf_daemon_start --no-config --target fanburst --return-guard "$GUARD"
 # The test is the frame clock: a burst per SIGUSR2, nothing in between.
 lf_testsrc_start fanburst --size 320x240 --burst "$BURST" --on-signal --wait-buffer --verbose ${FANOUT_TESTSRC_ARGS:-}
 
@@ -73,6 +73,6 @@ done
 waits=$(grep "^waited for a free buffer" "$LF_TESTSRC_LOG" || true)
 stats=$("$LF_BUILD/lastframe" stats --json)
 lf_log "stats: $stats"
-lf_log "failed $failed of $ROUNDS rounds ($CLIENTS clients, return pacing $PACING)${waits:+; producer $waits}"
+lf_log "failed $failed of $ROUNDS rounds ($CLIENTS clients, return guard $GUARD)${waits:+; producer $waits}"
 [ "$failed" -eq 0 ] || lf_fail "the burst's last frame was lost in $failed of $ROUNDS rounds"
 kill -0 "$LF_DAEMON_PID" || lf_fail "lastframed died"

@@ -46,6 +46,14 @@ int pw_stream_queue_buffer(struct pw_stream *stream, struct pw_buffer *b)
 	return 0;
 }
 
+/* The return guard asks how many buffers wait in the stream's ring: none. */
+int pw_stream_get_time_n(struct pw_stream *stream, struct pw_time *time, size_t size)
+{
+	(void)stream;
+	memset(time, 0, size);
+	return 0;
+}
+
 struct fake {
 	struct pw_buffer pwb;
 	struct spa_buffer sb;
