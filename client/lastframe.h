@@ -126,6 +126,14 @@ struct lastframe_stats {
 	double fps;
 };
 
+/* The daemon's PipeWire < 1.4.8 return guard (lastframed(8), --return-guard). */
+struct lastframe_guard_stats {
+	bool enabled;
+	uint64_t returns_guarded;   /* buffers given back with the daemon's busy mark kept */
+	uint64_t returns_unguarded; /* marks given up early so the producer had a buffer */
+	uint64_t buffers_refused;   /* seen reused by the producer while PipeWire would refuse them */
+};
+
 /* Connect and do the handshake (waits up to 5 s for the daemon's answer).
  * opts may be NULL. -ENOENT/-ECONNREFUSED: no daemon; -EBUSY: too many
  * clients; -EACCES: the daemon refuses this user; -EINVAL: max_held > 3. */
@@ -176,6 +184,9 @@ int lastframe_get_stats(struct lastframe *lf, int timeout_ms, struct lastframe_s
  * 1280x720 BGRx 30.0 fps to 1 client", "waiting for the portal, 0 clients"):
  * what it streams or waits for. -ENODATA from daemons that do not send it. */
 int lastframe_get_status(struct lastframe *lf, char *buf, size_t len);
+/* The return guard's counters from the last lastframe_get_stats() reply;
+ * -ENODATA when the daemon did not send them (older than this library). */
+int lastframe_get_guard_stats(struct lastframe *lf, struct lastframe_guard_stats *gs);
 /* Round trip (PING/PONG); useful to measure IPC latency. */
 int lastframe_ping(struct lastframe *lf, int timeout_ms);
 

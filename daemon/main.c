@@ -167,6 +167,10 @@ static void on_fill_stats(void *data, struct lf_msg_stats *st)
 	st->fence_wait_p50_ns = fs.wait_p50_ns;
 	st->fence_wait_p99_ns = fs.wait_p99_ns;
 	st->fence_disabled = fs.disabled;
+	st->return_guard = cs.return_guard;
+	st->returns_guarded = cs.returns_guarded;
+	st->returns_unguarded = cs.returns_unguarded;
+	st->buffers_refused = cs.buffers_refused;
 }
 
 static void on_clients_changed(void *data, uint32_t n_clients)

@@ -182,9 +182,11 @@ int lf_proto_parse(const void *data, size_t len, unsigned n_fds, enum lf_proto_d
 		out->status_text = (const char *)p + sizeof(struct lf_msg_status);
 		return 0;
 	default:
-		if (len != t->size)
+		/* STATS without LF_CAP_STATS_EXT: the fields before the appended ones. */
+		if (len != t->size && !(out->hdr.type == LF_MSG_STATS && len == LF_MSG_STATS_V1_SIZE))
 			return -EBADMSG;
 		/* The union is at least as large as every fixed message. */
+		memset(&out->u, 0, t->size);
 		memcpy(&out->u, p, len);
 		r = check_fixed(out->hdr.type, n_fds, out);
 		return r;

@@ -9,6 +9,7 @@
  * `length` is the whole packet. File descriptors travel as SCM_RIGHTS on the
  * packet that needs them and only there.
  */
+#include <stddef.h>
 #include <stdint.h>
 
 #define LF_PROTO_VERSION 1
@@ -50,6 +51,7 @@ struct lf_msg_hdr {
 #define LF_CAP_EARLY_FENCES  (1u << 0) /* send frames before their fence signals, with sync_file fds */
 #define LF_CAP_CURSOR_BITMAP (1u << 1) /* attach cursor bitmaps when they change */
 #define LF_CAP_NO_FRAMES     (1u << 2) /* control client (info/stats): FORMAT but no buffers/frames */
+#define LF_CAP_STATS_EXT     (1u << 4) /* STATS with the fields appended after fps_milli */
 
 struct lf_msg_hello {
 	struct lf_msg_hdr hdr;
@@ -222,4 +224,15 @@ struct lf_msg_stats {
 	uint64_t fence_wait_p99_ns;
 	uint32_t fence_disabled;
 	uint32_t fps_milli;
+	/* Appended; sent only to clients granted LF_CAP_STATS_EXT (the others
+	 * get the first LF_MSG_STATS_V1_SIZE bytes). The PipeWire < 1.4.8
+	 * return guard (docs/hacking.md): */
+	uint64_t returns_guarded;   /* buffers given back with the daemon's busy mark kept */
+	uint64_t returns_unguarded; /* marks given up early so the producer has a buffer */
+	uint64_t buffers_refused;   /* reused by the producer while PipeWire would refuse them */
+	uint32_t return_guard;      /* 1: on */
+	uint32_t reserved2;
 };
+#define LF_MSG_STATS_V1_SIZE 160
+_Static_assert(offsetof(struct lf_msg_stats, returns_guarded) == LF_MSG_STATS_V1_SIZE,
+	       "STATS fields are only ever appended");

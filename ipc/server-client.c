@@ -111,7 +111,8 @@ static int on_hello(struct srv_client *c, const struct lf_msg_hello *h)
 	if (h->version < 1)
 		return lf_srv_client_fail(c, EPROTONOSUPPORT, "protocol version %u unsupported",
 					  h->version);
-	c->caps = h->caps & (LF_CAP_EARLY_FENCES | LF_CAP_CURSOR_BITMAP | LF_CAP_NO_FRAMES);
+	c->caps = h->caps & (LF_CAP_EARLY_FENCES | LF_CAP_CURSOR_BITMAP | LF_CAP_NO_FRAMES |
+			     LF_CAP_STATS_EXT);
 	max_held = h->max_held ? h->max_held : 1;
 	if (max_held > s->opts.max_held)
 		max_held = s->opts.max_held;
@@ -186,6 +187,8 @@ static int send_stats(struct srv_client *c)
 {
 	struct lf_server *s = c->s;
 	struct lf_msg_stats st = { 0 };
+	/* Clients that did not ask for the appended fields get the old size. */
+	uint32_t len = (c->caps & LF_CAP_STATS_EXT) ? sizeof(st) : LF_MSG_STATS_V1_SIZE;
 	int r;
 
 	lf_srv_hdr_init(&st.hdr, LF_MSG_STATS, sizeof(st));
@@ -206,8 +209,8 @@ static int send_stats(struct srv_client *c)
 	if (s->events && s->events->fill_stats)
 		s->events->fill_stats(s->data, &st);
 	st.hdr.type = LF_MSG_STATS; /* fill_stats must not break the header */
-	st.hdr.length = sizeof(st);
-	r = lf_srv_send_simple(c->fd, &st, sizeof(st));
+	st.hdr.length = len;
+	r = lf_srv_send_simple(c->fd, &st, len);
 	if (r < 0)
 		return lf_srv_client_fail(c, -r, "cannot send STATS");
 	return 0;

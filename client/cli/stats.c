@@ -18,7 +18,12 @@ const struct lf_cli_cmd lf_cmd_stats = {
 	"publication), corrupted, skipped by clients without credit, copies (MemPtr\n"
 	"producers), lease timeouts, refused clients, protocol errors,\n"
 	"renegotiations, fence waits (waited, already signalled, timed out, p50/p99\n"
-	"wait time), whether fence waiting is disabled, and the measured frame rate.\n"
+	"wait time), whether fence waiting is disabled, the measured frame rate, and\n"
+	"the return guard (the PipeWire < 1.4.8 workaround, lastframed(8)): whether it\n"
+	"is on, buffers given back under its busy mark (returns_guarded), marks given\n"
+	"up early so the producer had a buffer (returns_unguarded), and buffers the\n"
+	"producer was seen to reuse while PipeWire would refuse them, each a lost\n"
+	"frame (buffers_refused; null from a daemon too old to say).\n"
 	"\n"
 	"Options:\n"
 	"  -j, --json          one JSON object with every counter (times in ns)\n"
@@ -31,7 +36,7 @@ const struct lf_cli_cmd lf_cmd_stats = {
 
 #define U64(x) ((unsigned long long)(x))
 
-static void print_json(const struct lastframe_stats *s)
+static void print_json(const struct lastframe_stats *s, const struct lastframe_guard_stats *g)
 {
 	printf("{\"state\":\"%s\",\"clients\":%u,\"uptime_ns\":%llu,\"frames_in\":%llu,"
 	       "\"frames_published\":%llu,\"frames_sent\":%llu,\"frames_dropped\":%llu,"
@@ -39,7 +44,7 @@ static void print_json(const struct lastframe_stats *s)
 	       "\"lease_timeouts\":%llu,\"clients_refused\":%llu,\"protocol_errors\":%llu,"
 	       "\"renegotiations\":%llu,\"fence_waited\":%llu,\"fence_already_signalled\":%llu,"
 	       "\"fence_timeouts\":%llu,\"fence_wait_p50_ns\":%llu,\"fence_wait_p99_ns\":%llu,"
-	       "\"fence_disabled\":%s,\"fps\":%.1f}\n",
+	       "\"fence_disabled\":%s,\"fps\":%.1f,",
 	       lf_state_name(s->state), s->clients, U64(s->uptime_ns), U64(s->frames_in),
 	       U64(s->frames_published), U64(s->frames_sent), U64(s->frames_dropped),
 	       U64(s->frames_corrupted), U64(s->frames_skipped), U64(s->copies),
@@ -47,9 +52,16 @@ static void print_json(const struct lastframe_stats *s)
 	       U64(s->renegotiations), U64(s->fence_waited), U64(s->fence_already_signalled),
 	       U64(s->fence_timeouts), U64(s->fence_wait_p50_ns), U64(s->fence_wait_p99_ns),
 	       s->fence_disabled ? "true" : "false", s->fps);
+	if (g)
+		printf("\"return_guard\":%s,\"returns_guarded\":%llu,\"returns_unguarded\":%llu,"
+		       "\"buffers_refused\":%llu}\n", g->enabled ? "true" : "false",
+		       U64(g->returns_guarded), U64(g->returns_unguarded), U64(g->buffers_refused));
+	else
+		printf("\"return_guard\":null,\"returns_guarded\":null,\"returns_unguarded\":null,"
+		       "\"buffers_refused\":null}\n");
 }
 
-static void print_text(const struct lastframe_stats *s)
+static void print_text(const struct lastframe_stats *s, const struct lastframe_guard_stats *g)
 {
 	printf("state:                   %s\n", lf_state_name(s->state));
 	printf("clients:                 %u\n", s->clients);
@@ -72,6 +84,14 @@ static void print_text(const struct lastframe_stats *s)
 	printf("fence wait p50/p99:      %.3f / %.3f ms\n", s->fence_wait_p50_ns / 1e6,
 	       s->fence_wait_p99_ns / 1e6);
 	printf("fence waiting:           %s\n", s->fence_disabled ? "disabled" : "enabled");
+	if (!g) {
+		printf("return guard:            unknown (older daemon)\n");
+		return;
+	}
+	printf("return guard:            %s\n", g->enabled ? "on" : "off");
+	printf("returns guarded:         %llu\n", U64(g->returns_guarded));
+	printf("returns unguarded:       %llu\n", U64(g->returns_unguarded));
+	printf("buffers refused:         %llu\n", U64(g->buffers_refused));
 }
 
 static int run_stats(struct lf_cli *cli, int argc, char **argv)
@@ -82,6 +102,7 @@ static int run_stats(struct lf_cli *cli, int argc, char **argv)
 		{ 0 },
 	};
 	struct lastframe_stats st;
+	struct lastframe_guard_stats gs;
 	struct lastframe *lf = NULL;
 	bool json = false;
 	int c, r;
@@ -102,9 +123,9 @@ static int run_stats(struct lf_cli *cli, int argc, char **argv)
 	if (r < 0)
 		lf_cli_error("cannot get the daemon's counters: %s", lastframe_strerror(r));
 	else if (json)
-		print_json(&st);
+		print_json(&st, lastframe_get_guard_stats(lf, &gs) == 0 ? &gs : NULL);
 	else
-		print_text(&st);
+		print_text(&st, lastframe_get_guard_stats(lf, &gs) == 0 ? &gs : NULL);
 	lastframe_disconnect(lf);
 	return r < 0 ? LF_EXIT_ERROR : LF_EXIT_OK;
 }

@@ -60,6 +60,7 @@ struct lastframe {
 	bool have_stats;
 	bool have_status;        /* STATUS came with the last STATS (newer daemons) */
 	char status[LF_PROTO_MAX_STATUS_TEXT];
+	bool stats_ext;          /* the daemon sent the appended STATS fields */
 	struct lf_msg_stats stats;
 	uint64_t ping_cookie;
 	bool got_pong;

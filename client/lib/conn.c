@@ -124,7 +124,8 @@ int lastframe_connect(const struct lastframe_options *opts, struct lastframe **o
 	struct lf_msg_hello hello;
 	struct lastframe *lf = NULL;
 	char name[LF_PROTO_NAME_LEN];
-	uint32_t caps = 0, max_held = 1;
+	/* Only sizes STATS: always asked. */
+	uint32_t caps = LF_CAP_STATS_EXT, max_held = 1;
 	int r;
 
 	if (!out)
@@ -384,6 +385,23 @@ int lastframe_get_status(struct lastframe *lf, char *buf, size_t len)
 	if (!lf->have_status)
 		return -ENODATA;
 	snprintf(buf, len, "%s", lf->status);
+	return 0;
+}
+
+int lastframe_get_guard_stats(struct lastframe *lf, struct lastframe_guard_stats *gs)
+{
+	const struct lf_msg_stats *s;
+
+	if (!lf || !gs)
+		return -EINVAL;
+	memset(gs, 0, sizeof(*gs));
+	if (!lf->have_stats || !lf->stats_ext)
+		return -ENODATA;
+	s = &lf->stats;
+	gs->enabled = s->return_guard != 0;
+	gs->returns_guarded = s->returns_guarded;
+	gs->returns_unguarded = s->returns_unguarded;
+	gs->buffers_refused = s->buffers_refused;
 	return 0;
 }
 

@@ -291,7 +291,10 @@ static int handle_msg(struct lastframe *lf, const uint8_t *buf, size_t len, int 
 		lf->have_status = true;
 		return 0;
 	case LF_MSG_STATS:
-		memcpy(&lf->stats, buf, sizeof(lf->stats));
+		/* Checked: the whole struct, or its first LF_MSG_STATS_V1_SIZE bytes. */
+		memset(&lf->stats, 0, sizeof(lf->stats));
+		memcpy(&lf->stats, buf, len < sizeof(lf->stats) ? len : sizeof(lf->stats));
+		lf->stats_ext = len >= sizeof(lf->stats);
 		lf->have_stats = true;
 		return 0;
 	}

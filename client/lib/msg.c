@@ -130,6 +130,10 @@ int lf_client_check_msg(const void *buf, size_t len, unsigned n_fds)
 	if (h.type == LF_MSG_ERROR || h.type == LF_MSG_STATUS) {
 		if (len < min + 1 || len > min + 256 || ((const uint8_t *)buf)[len - 1] != '\0')
 			return -EPROTO;
+	} else if (h.type == LF_MSG_STATS) {
+		/* Without LF_CAP_STATS_EXT (or from an older daemon): the old size. */
+		if (len != min && len != LF_MSG_STATS_V1_SIZE)
+			return -EPROTO;
 	} else if (h.type == LF_MSG_FRAME ? len < min : len != min) {
 		return -EPROTO;
 	}

@@ -287,7 +287,7 @@ START_TEST(test_fences_damage_cursor)
 					    LF_CAP_EARLY_FENCES | LF_CAP_CURSOR_BITMAP, 1, 1000 };
 		int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		EXPECT(peer_recv(c, &hello, sizeof(hello)) == LF_MSG_HELLO);
-		EXPECT(hello.caps == (LF_CAP_EARLY_FENCES | LF_CAP_CURSOR_BITMAP));
+		EXPECT(hello.caps == (LF_CAP_EARLY_FENCES | LF_CAP_CURSOR_BITMAP | LF_CAP_STATS_EXT));
 		peer_send(c, &w, sizeof(w), NULL, 0);
 		peer_format(c, 1, 4, 2);
 		peer_add_buffer(c, 1, 0, 16, 32, 9);
@@ -406,7 +406,7 @@ START_TEST(test_bye_and_eof)
 		struct lf_msg_welcome w = { { LF_MSG_WELCOME, 0, sizeof(w) }, 1, LF_CAP_NO_FRAMES, 0 };
 		int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		EXPECT(peer_recv(c, &hello, sizeof(hello)) == LF_MSG_HELLO);
-		EXPECT(hello.caps == LF_CAP_NO_FRAMES);
+		EXPECT(hello.caps == (LF_CAP_NO_FRAMES | LF_CAP_STATS_EXT));
 		peer_send(c, &w, sizeof(w), NULL, 0); /* control clients get 0 credits */
 		struct lf_msg_bye b = { { LF_MSG_BYE, 0, sizeof(b) }, LF_BYE_SHUTDOWN, 0 };
 		peer_send(c, &b, sizeof(b), NULL, 0);

@@ -88,6 +88,11 @@ START_TEST(test_check_basic)
 	ck_assert_int_eq(lf_client_check_msg(buf, sizeof(struct lf_msg_stats), 0), 0);
 	set_hdr(buf, LF_MSG_STATS, 0, 100);
 	ck_assert_int_eq(lf_client_check_msg(buf, 100, 0), -EPROTO);
+	/* A daemon without LF_CAP_STATS_EXT (or an older one) sends the old size. */
+	set_hdr(buf, LF_MSG_STATS, 0, LF_MSG_STATS_V1_SIZE);
+	ck_assert_int_eq(lf_client_check_msg(buf, LF_MSG_STATS_V1_SIZE, 0), 0);
+	set_hdr(buf, LF_MSG_STATS, 0, LF_MSG_STATS_V1_SIZE + 8);
+	ck_assert_int_eq(lf_client_check_msg(buf, LF_MSG_STATS_V1_SIZE + 8, 0), -EPROTO);
 	set_hdr(buf, LF_MSG_REMOVE_BUFFER, 0, 16);
 	ck_assert_int_eq(lf_client_check_msg(buf, 16, 0), 0);
 	set_hdr(buf, LF_MSG_BYE, 0, 16);

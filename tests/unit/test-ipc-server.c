@@ -250,7 +250,8 @@ START_TEST(control_client_and_stats)
 	struct lf_proto_msg m;
 	struct lf_msg_hdr req = { LF_MSG_STATS_REQUEST, 0, sizeof(req) };
 	struct lf_msg_ping ping = { .hdr = { LF_MSG_PING, 0, sizeof(ping) }, .cookie = 99 };
-	int c = ipct_cl_hello(LF_CAP_NO_FRAMES, 1, NULL);
+	struct lf_proto_msg w;
+	int c = ipct_cl_hello(LF_CAP_NO_FRAMES, 1, NULL), ext;
 
 	ipct_publish(0);
 	ipct_publish(1);
@@ -260,6 +261,17 @@ START_TEST(control_client_and_stats)
 	ck_assert_uint_eq(m.u.stats.frames_published, 2);
 	ck_assert_uint_eq(m.u.stats.frames_sent, 0);
 	ck_assert_uint_eq(m.u.stats.clients, 1);
+	/* Without LF_CAP_STATS_EXT a client gets STATS as it was (old clients
+	 * check its size); with it, the appended fields too. */
+	ck_assert_uint_eq(m.hdr.length, LF_MSG_STATS_V1_SIZE);
+	ext = ipct_cl_hello(LF_CAP_NO_FRAMES | LF_CAP_STATS_EXT, 1, &w);
+	ck_assert_uint_eq(w.u.welcome.caps, LF_CAP_NO_FRAMES | LF_CAP_STATS_EXT);
+	ck_assert_int_eq(ipct_cl_recv_nofd(ext, &m), 0);
+	ipct_cl_send(ext, &req, sizeof(req));
+	ck_assert_int_eq(ipct_cl_recv_nofd(ext, &m), LF_MSG_STATS);
+	ck_assert_uint_eq(m.hdr.length, sizeof(struct lf_msg_stats));
+	ck_assert_uint_eq(m.u.stats.clients, 2);
+	close(ext);
 	ipct_cl_send(c, &ping, sizeof(ping));
 	ck_assert_int_eq(ipct_cl_recv_nofd(c, &m), LF_MSG_PONG);
 	ck_assert_uint_eq(m.u.ping.cookie, 99);
