@@ -76,6 +76,7 @@ class Report:
         self.meta = next((r for r in rows if r.get("section") == "meta"), {})
         self.meta_end = next((r for r in rows if r.get("section") == "meta_end"), {})
         self.cpu = [r for r in rows if r.get("section") == "cpu"]
+        self.guard = [r for r in rows if r.get("section") == "guard"]
         self.fan = [r for r in rows if r.get("section") == "fanout"]
         self.grab = [r for r in rows if r.get("section") == "grab"]
         self.mem = next((r for r in rows if r.get("section") == "memory"), None)
@@ -92,6 +93,18 @@ class Report:
                     (consumer != "lastframe" or r["clients"] == clients):
                 return r
         return None
+
+    def guard_us(self, mode, clients):
+        """Daemon µs/frame with --return-guard MODE: every window of that mode summed."""
+        rs = [r for r in self.guard if r["guard"] == mode and r["clients"] == clients
+              and r.get("frames")]
+        if not rs:
+            return None
+        return sum(r["cpu_ns"] for r in rs) / 1000.0 / sum(r["frames"] for r in rs)
+
+    def guard_ratio(self, clients):
+        on, off = self.guard_us("on", clients), self.guard_us("off", clients)
+        return on, off, (on / off if on is not None and off else None)
 
     def fan_summary(self, n):
         """Fan-out summary for n clients at 1080p MemFd: the fanout section, else cpu."""
@@ -185,6 +198,13 @@ class Report:
         t.append(("daemon CPU/frame 1080p60, 8 clients vs 1", "≤ 2×",
                   f"{fmt(ratio, 2, '×')} ({fmt(lf8, 1, ' µs')} vs {fmt(lf1, 1, ' µs')})",
                   verdict(None if ratio is None else ratio <= 2)))
+
+        for n in (1, 8):
+            on, off, ratio = self.guard_ratio(n)
+            t.append((f"return guard CPU/frame, 1080p60 MemFd, {n} client{'s' if n > 1 else ''}, "
+                      "on vs off", "≤ 1.05×",
+                      f"{fmt(ratio, 3, '×')} ({fmt(on, 1, ' µs')} vs {fmt(off, 1, ' µs')})",
+                      verdict(None if ratio is None else ratio <= 1.05)))
 
         m = self.memory_analysis()
         anon = m["rss_anon_kb"]["max"] / KIB if m else None
@@ -339,6 +359,19 @@ class Report:
                     f"{sd['p50_us']:.1f} / {sd['p90_us']:.1f} / {sd['p99_us']:.1f}"
                 L.append(f"| {RES_LABEL.get(res, res)} {buf} | {three(fd)} | {three(ld)} | "
                          f"{dtxt} | {stxt} |")
+        L.append("")
+
+        L.append("## Return guard A/B (1080p60 MemFd)\n")
+        L.append("Two daemons on the same producer at once, one with `--return-guard off`, one "
+                 "`on` (the PipeWire < 1.4.8 workaround), each with its own lf-client, measured "
+                 "over the same windows; halfway they swap modes. Each mode's CPU is summed "
+                 "over its windows and divided by the frames its clients counted.\n")
+        L.append("| clients | off µs/frame | on µs/frame | on / off | windows |")
+        L.append("|---|---|---|---|---|")
+        for n in (1, 8):
+            on, off, ratio = self.guard_ratio(n)
+            nw = len([r for r in self.guard if r["clients"] == n])
+            L.append(f"| {n} | {fmt(off, 1)} | {fmt(on, 1)} | {fmt(ratio, 3, '×')} | {nw} |")
         L.append("")
 
         L.append("## 3. Screenshot time (1080p MemFd, wall, ms)\n")

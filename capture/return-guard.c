@@ -102,9 +102,9 @@ void lf_return_guard_forget(struct lf_return_guard *g, const void *buf)
 		struct lf_return_entry e = *at(g, i);
 
 		if (e.buf == buf) {
-			/* Its memory goes with it: nothing to give back. */
-			if (e.marked)
-				g->n_marked--;
+			/* The producer may keep its buffers (and their busy
+			 * counts) for the next consumer: never leave a mark. */
+			unmark(g, &e);
 			continue;
 		}
 		*at(g, kept++) = e;
@@ -117,6 +117,8 @@ void lf_return_guard_clear(struct lf_return_guard *g)
 	struct lf_return_guard_stats st = g->stats;
 	bool enabled = g->enabled;
 
+	for (uint32_t i = 0; i < g->n; i++)
+		unmark(g, at(g, i));
 	lf_return_guard_init(g, enabled);
 	g->stats = st;
 }

@@ -69,7 +69,10 @@ void lf_return_guard_sample(struct lf_return_guard *g);
  * `limit` marks. */
 void lf_return_guard_sync(struct lf_return_guard *g, uint32_t fill, uint32_t limit);
 
-/* buf is going away (PipeWire removes it): forget it without touching it. */
+/* buf is going away (PipeWire's remove_buffer, its memory still mapped):
+ * drop its mark and forget it. A producer keeps its buffers, busy counts
+ * included, for the next consumer: a mark left behind would starve it. */
 void lf_return_guard_forget(struct lf_return_guard *g, const void *buf);
-/* The stream is gone: forget everything. */
+/* The stream is about to go (its buffers still mapped): drop every mark,
+ * forget everything; the counters stay. */
 void lf_return_guard_clear(struct lf_return_guard *g);
