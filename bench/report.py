@@ -77,6 +77,8 @@ class Report:
         self.meta_end = next((r for r in rows if r.get("section") == "meta_end"), {})
         self.cpu = [r for r in rows if r.get("section") == "cpu"]
         self.guard = [r for r in rows if r.get("section") == "guard"]
+        gc = next((r for r in rows if r.get("section") == "guard_cost"), None)
+        self.guard_cost = gc and gc.get("summary")
         self.fan = [r for r in rows if r.get("section") == "fanout"]
         self.grab = [r for r in rows if r.get("section") == "grab"]
         self.mem = next((r for r in rows if r.get("section") == "memory"), None)
@@ -205,6 +207,21 @@ class Report:
                       "on vs off", "≤ 1.05×",
                       f"{fmt(ratio, 3, '×')} ({fmt(on, 1, ' µs')} vs {fmt(off, 1, ' µs')})",
                       verdict(None if ratio is None else ratio <= 1.05)))
+
+        gc = self.guard_cost
+        if gc:
+            parts, oks = [], []
+            for n in (1, 8):
+                base = us_per_frame(self.cpu_row("1920x1080", "memfd", "lastframe", n)) or \
+                    self.guard_us("off", n)
+                if base:
+                    r = (base + gc["ns_per_frame_on"] / 1000.0) / base
+                    parts.append(f"{n}: {r:.4f}×")
+                    oks.append(r <= 1.05)
+            t.append(("return guard code per frame (microbenchmark, "
+                      f"{gc['ns_per_frame_on']:.0f} ns) over daemon CPU/frame, 1 and 8 clients",
+                      "≤ 1.05×", ", ".join(parts) or "—",
+                      verdict(all(oks) if oks else None)))
 
         m = self.memory_analysis()
         anon = m["rss_anon_kb"]["max"] / KIB if m else None
@@ -364,7 +381,7 @@ class Report:
         L.append("## Return guard A/B (1080p60 MemFd)\n")
         L.append("Two daemons on the same producer at once, one with `--return-guard off`, one "
                  "`on` (the PipeWire < 1.4.8 workaround), each with its own lf-client, measured "
-                 "over the same windows; halfway they swap modes. Each mode's CPU is summed "
+                 "over the same windows; then they swap modes (2 or 4 rounds). Each mode's CPU is summed "
                  "over its windows and divided by the frames its clients counted.\n")
         L.append("| clients | off µs/frame | on µs/frame | on / off | windows |")
         L.append("|---|---|---|---|---|")
@@ -372,6 +389,12 @@ class Report:
             on, off, ratio = self.guard_ratio(n)
             nw = len([r for r in self.guard if r["clients"] == n])
             L.append(f"| {n} | {fmt(off, 1)} | {fmt(on, 1)} | {fmt(ratio, 3, '×')} | {nw} |")
+        if self.guard_cost:
+            gc = self.guard_cost
+            L.append(f"\nThe guard's own code (`bench/guard-cost`: meta lookups, ring mirror, "
+                     f"`pw_stream_get_time_n`, atomics, as per frame in the daemon): "
+                     f"{gc['ns_per_frame_on']:.0f} ns per frame on, "
+                     f"{gc['ns_per_frame_off']:.0f} ns off (bookkeeping only).")
         L.append("")
 
         L.append("## 3. Screenshot time (1080p MemFd, wall, ms)\n")

@@ -23,7 +23,7 @@ const struct lf_cli_cmd lf_cmd_stats = {
 	"is on, buffers given back under its busy mark (returns_guarded), marks given\n"
 	"up early so the producer had a buffer (returns_unguarded), and buffers the\n"
 	"producer was seen to reuse while PipeWire would refuse them, each a lost\n"
-	"frame (buffers_refused; null from a daemon too old to say).\n"
+	"frame (buffers_refused, an undercount); null from a daemon too old to say.\n"
 	"\n"
 	"Options:\n"
 	"  -j, --json          one JSON object with every counter (times in ns)\n"

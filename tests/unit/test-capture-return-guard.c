@@ -11,6 +11,7 @@
  */
 #include <check.h>
 
+#include "capture/capture-int.h"
 #include "capture/return-guard.h"
 
 #define N 8
@@ -174,6 +175,24 @@ START_TEST(more_returns_than_slots_never_overflow)
 }
 END_TEST
 
+/* auto: on for every PipeWire that refuses a buffer still in the ring. */
+START_TEST(versions_that_need_it)
+{
+	static const struct { const char *v; bool on; } cases[] = {
+		{ "0.3.65", true }, { "0.3.85", true }, { "1.0.0", true }, { "1.2.8", true },
+		{ "1.4.7", true }, { "1.4.8", false }, { "1.4.10", false }, { "1.5.81", false },
+		{ "1.6.0", false }, { "2.0.1", false }, { "1.4", true }, { "garbage", true },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ck_assert_msg(capture_return_guard_wanted(LF_RETURN_GUARD_AUTO, cases[i].v) == cases[i].on,
+			      "%s", cases[i].v);
+	ck_assert(capture_return_guard_wanted(LF_RETURN_GUARD_ON, "1.6.0"));
+	ck_assert(!capture_return_guard_wanted(LF_RETURN_GUARD_OFF, "0.3.65"));
+	ck_assert(capture_return_guard_wanted(LF_RETURN_GUARD_AUTO, NULL));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("capture-return-guard");
@@ -190,6 +209,7 @@ int main(void)
 	tcase_add_test(tc, removed_buffers_are_forgotten);
 	tcase_add_test(tc, no_busy_meta_no_mark);
 	tcase_add_test(tc, more_returns_than_slots_never_overflow);
+	tcase_add_test(tc, versions_that_need_it);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

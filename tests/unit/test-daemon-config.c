@@ -344,6 +344,39 @@ START_TEST(import_probe)
 }
 END_TEST
 
+/* The PipeWire < 1.4.8 return guard: auto by default, on/off by flag or file. */
+START_TEST(return_guard)
+{
+	struct lf_config c;
+	enum lf_config_action act;
+	char err[512] = "";
+
+	ck_assert_int_eq(parse(&c, &act, NULL), 0);
+	ck_assert_int_eq(c.return_guard, LF_GUARD_AUTO);
+	ck_assert_int_eq(parse(&c, &act, "--return-guard", "off", NULL), 0);
+	ck_assert_int_eq(c.return_guard, LF_GUARD_OFF);
+	ck_assert_int_eq(parse(&c, &act, "--return-guard=on", NULL), 0);
+	ck_assert_int_eq(c.return_guard, LF_GUARD_ON);
+	ck_assert_int_eq(parse(&c, &act, "--return-guard", "maybe", NULL), -EINVAL);
+
+	lf_config_init(&c);
+	ck_assert_int_eq(lf_config_parse_text(&c, "return-guard = no\n", "t.conf", err,
+					      sizeof(err)), 0);
+	ck_assert_int_eq(c.return_guard, LF_GUARD_OFF);
+	ck_assert_int_eq(lf_config_parse_text(&c, "return-guard = auto\n", "t.conf", err,
+					      sizeof(err)), 0);
+	ck_assert_int_eq(c.return_guard, LF_GUARD_AUTO);
+	ck_assert_int_eq(lf_config_parse_text(&c, "return-guard = sometimes\n", "t.conf", err,
+					      sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "t.conf:1: invalid value 'sometimes' for return-guard"));
+	/* The flag wins over the file. */
+	ck_assert_int_eq(parse(&c, &act, "--return-guard", "on", NULL), 0);
+	ck_assert_int_eq(lf_config_parse_text(&c, "return-guard = off\n", "t.conf", err,
+					      sizeof(err)), 0);
+	ck_assert_int_eq(c.return_guard, LF_GUARD_ON);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("daemon-config");
@@ -362,6 +395,7 @@ int main(void)
 	tcase_add_test(tc, flags_win_over_file);
 	tcase_add_test(tc, load_files);
 	tcase_add_test(tc, import_probe);
+	tcase_add_test(tc, return_guard);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
