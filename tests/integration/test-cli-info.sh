@@ -50,11 +50,13 @@ lf_log "stats: $json"
 for k in state clients uptime_ns frames_in frames_published frames_sent frames_dropped \
 	frames_corrupted frames_skipped copies lease_timeouts clients_refused protocol_errors \
 	renegotiations fence_waited fence_already_signalled fence_timeouts fence_wait_p50_ns \
-	fence_wait_p99_ns fence_disabled fps; do
+	fence_wait_p99_ns fence_disabled fps return_guard returns_guarded returns_unguarded \
+	buffers_refused; do
 	jq -e --arg k "$k" 'has($k)' <<<"$json" >/dev/null || lf_fail "stats --json lacks $k: $json"
 done
 jq -e '.state == "streaming" and .frames_in > 0 and .frames_sent > 0 and .clients >= 1
-	and .protocol_errors == 0' <<<"$json" >/dev/null || lf_fail "stats values: $json"
+	and .protocol_errors == 0 and (.return_guard | type) == "boolean"' <<<"$json" >/dev/null ||
+	lf_fail "stats values: $json"
 "$L" stats | grep -q '^frames in: *[1-9]' || lf_fail "stats text"
 
 # --- report-import-failure: accepted by the daemon, which stays up ---------------
