@@ -499,22 +499,27 @@ static void teardown(struct daemon *d)
 {
 	if (d->status_timer)
 		pw_loop_destroy_source(d->loop, d->status_timer);
-	/* NULL each pointer: lf_server_destroy below still calls back into
-	 * update_status(), which looks at the capture. */
 	if (d->mutter)
 		lf_mutter_source_destroy(d->mutter);
 	d->mutter = NULL;
 	if (d->portal)
 		lf_portal_source_destroy(d->portal);
 	d->portal = NULL;
-	if (d->capture)
-		lf_capture_destroy(d->capture);
-	d->capture = NULL;
+	/* Frames waiting on fences, the latest frame and every client lease
+	 * go back to the stream before it disconnects: a buffer a consumer
+	 * leaves with stays marked busy in the producer (PipeWire 0.3.65 keeps
+	 * the producer's buffers across links), and a few daemon restarts
+	 * starved the producer for good. The capture stays up until then:
+	 * lf_server_destroy still calls back into update_status(). */
 	if (d->fence)
 		lf_fence_waiter_destroy(d->fence);
 	d->fence = NULL;
 	if (d->server)
 		lf_server_destroy(d->server); /* BYE to every client */
+	d->server = NULL;
+	if (d->capture)
+		lf_capture_destroy(d->capture);
+	d->capture = NULL;
 	if (d->notify)
 		lf_notify_destroy(d->notify);
 	if (d->context)
