@@ -19,6 +19,7 @@
 #include <spa/pod/builder.h>
 #include <spa/utils/result.h>
 
+#include "base/util.h"
 #include "tests/testsrc/buffers.h"
 #include "tests/testsrc/fill.h"
 #include "tests/testsrc/graph.h"
@@ -62,13 +63,6 @@ struct producer {
 	int exit_code;
 	uint8_t pod_buf[POD_BUF_SIZE];
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void quit(struct producer *p, int code)
 {
@@ -179,7 +173,7 @@ static int produce_one(struct producer *p)
 	} else {
 		ts_fill_pixels(&p->fmt, tb, b->buffer, kind, counter);
 	}
-	ts_fill_meta(&p->fmt, b->buffer, kind, counter, p->o->no_pts ? -1 : (int64_t)now_ns());
+	ts_fill_meta(&p->fmt, b->buffer, kind, counter, p->o->no_pts ? -1 : (int64_t)lf_now_ns());
 	ts_fill_chunks(&p->fmt, tb, b->buffer, kind);
 	r = pw_stream_queue_buffer(p->stream, b);
 	if (r < 0)
@@ -475,24 +469,19 @@ static const struct pw_core_events core_events = {
 	.error = on_core_error,
 };
 
+/* SIGUSR1: a test that must see the old size first says when to resize
+ * (a frame count raced a slow start). SIGUSR2 with --on-signal: the test is
+ * the frame clock. */
 static void on_signal(void *data, int sig)
-{
-	quit(data, 0);
-}
-
-/* A test that must see the old size first says when to resize, instead of
- * racing a frame count against a loaded machine. */
-static void on_resize_signal(void *data, int sig)
 {
 	struct producer *p = data;
 
-	p->resize_asked = true;
-}
-
-/* --on-signal: the test is the frame clock. */
-static void on_frame_signal(void *data, int sig)
-{
-	on_frame_timer(data, 1);
+	if (sig == SIGUSR1)
+		p->resize_asked = true;
+	else if (sig == SIGUSR2)
+		on_frame_timer(data, 1);
+	else
+		quit(p, 0);
 }
 
 int ts_producer_run(const struct ts_options *o)
@@ -530,9 +519,9 @@ int ts_producer_run(const struct ts_options *o)
 	p->loop = pw_main_loop_get_loop(p->main_loop);
 	pw_loop_add_signal(p->loop, SIGINT, on_signal, p);
 	pw_loop_add_signal(p->loop, SIGTERM, on_signal, p);
-	pw_loop_add_signal(p->loop, SIGUSR1, on_resize_signal, p);
+	pw_loop_add_signal(p->loop, SIGUSR1, on_signal, p);
 	if (o->on_signal)
-		pw_loop_add_signal(p->loop, SIGUSR2, on_frame_signal, p);
+		pw_loop_add_signal(p->loop, SIGUSR2, on_signal, p);
 	p->frame_timer = pw_loop_add_timer(p->loop, on_frame_timer, p);
 	p->cycle_timer = pw_loop_add_timer(p->loop, on_cycle_timer, p);
 	p->exit_timer = pw_loop_add_timer(p->loop, on_exit_timer, p);
