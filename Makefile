@@ -14,6 +14,7 @@ VERSION  := 0.1.0
 B        := build
 CC       ?= cc
 PKGS     := libpipewire-0.3 libdrm egl libsystemd libpng
+PKGS     += glesv2 # GPU readback (capture/readback*.c)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)

@@ -36,7 +36,7 @@ static bool device_matches(const struct lf_egl_devices *it, EGLDeviceEXT dev)
 	const char *file;
 
 	if (lf_egl_has_ext(exts, "EGL_MESA_device_software"))
-		return false; /* llvmpipe: imports nothing */
+		return it->allow_software; /* llvmpipe: imports nothing */
 	if (!it->node)
 		return true;
 	file = device_file(it, dev, true);

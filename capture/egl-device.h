@@ -22,6 +22,9 @@ struct lf_egl_devices {
 	EGLDeviceEXT devs[LF_EGL_MAX_DEVICES];
 	EGLint n, next;
 	const char *node;   /* borrowed; NULL = any hardware device */
+	/* Accept software devices too (llvmpipe): set after init by users that
+	 * need only a GL context, like the readback engine's texture-fed test. */
+	bool allow_software;
 };
 
 /* Whether the space-separated extension list has ext (NULL list: no). */
