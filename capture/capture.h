@@ -34,6 +34,9 @@ struct lf_capture_options {
 	/* Never import-probe the first dmabuf of a pair on the GPU (the probe
 	 * only runs when the modifiers came from a hardware EGL device). */
 	bool no_import_probe;
+	/* The daemon has no GPU readback: offer only what CPU readers can map
+	 * (LINEAR, INVALID) instead of the EGL list; an override still wins. */
+	bool cpu_readable_only;
 	/* The capture owns its pw_core connection so it can reconnect after a
 	 * PipeWire restart (with backoff); PIPEWIRE_REMOTE is honoured. */
 	uint32_t lease_buffers;    /* extra buffers to ask for so client leases don't starve the producer */

@@ -45,6 +45,8 @@ int capture_build_modifiers(struct lf_capture *c)
 	}
 	if (c->opts.n_modifiers > 0)
 		return lf_modset_set_all(&c->mods, c->opts.modifiers, c->opts.n_modifiers);
+	if (c->opts.cpu_readable_only)
+		return lf_modset_add_defaults(&c->mods);
 	c->mods_from_egl = lf_egl_query_modifiers(c->opts.render_node, &c->mods) > 0;
 	return lf_modset_add_defaults(&c->mods);
 }
@@ -267,6 +269,7 @@ int lf_capture_print_formats(FILE *out, const struct lf_capture_options *opts)
 		c.opts.shm_only ? "none (--shm-only)"
 		: c.opts.n_modifiers ? "override (options or $LASTFRAME_MODIFIERS)"
 		: c.mods_from_egl ? "EGL (EGL_EXT_image_dma_buf_import_modifiers)"
+		: c.opts.cpu_readable_only ? "defaults (no GPU readback: CPU readers need linear layouts)"
 		: "defaults (EGL offers no dmabuf import)");
 	why = capture_probe_setup(&c);
 	if (why)

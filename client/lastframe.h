@@ -36,6 +36,11 @@ struct lastframe;
 #define LASTFRAME_EARLY_FENCES  (1u << 0) /* get frames before their GPU fence signals, with sync_file fds */
 #define LASTFRAME_CURSOR_BITMAP (1u << 1) /* receive cursor bitmaps when they change */
 #define LASTFRAME_CONTROL_ONLY  (1u << 2) /* info/stats only: no buffers, no frames */
+/* This program imports dmabufs with their explicit modifiers itself (EGL,
+ * Vulkan, VA-API): it gets the producer's buffers as they are. Without it
+ * the connection is a CPU reader and only gets buffers it can map linearly
+ * (shared memory, LINEAR dmabufs, or the daemon's GPU readback copy). */
+#define LASTFRAME_GPU_IMPORT    (1u << 3)
 
 struct lastframe_options {
 	const char *socket_path; /* NULL: $LASTFRAME_SOCKET, else $XDG_RUNTIME_DIR/lastframe/socket */
@@ -67,7 +72,15 @@ struct lastframe_stream_info {
 	uint32_t buffer_type; /* how frames reach this client */
 	uint32_t source_type; /* what the producer sends */
 	uint32_t fps_num, fps_den;
+	uint32_t read_path;   /* LASTFRAME_READ_*: how frames reach this connection */
 };
+
+/* lastframe_stream_info.read_path */
+#define LASTFRAME_READ_NONE           0 /* no format yet */
+#define LASTFRAME_READ_DIRECT         1 /* the producer's buffers as they are */
+#define LASTFRAME_READ_GPU_READBACK   2 /* a linear memfd copy the daemon read back on its GPU */
+#define LASTFRAME_READ_LINEAR_INVALID 3 /* an implicit-layout (INVALID) dmabuf: map it as linear */
+#define LASTFRAME_READ_UNREADABLE     4 /* tiled and the daemon cannot read it back: no frames */
 
 struct lastframe_rect {
 	int32_t x, y;

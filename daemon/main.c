@@ -20,6 +20,7 @@
 #include "capture/modifiers.h"
 #include "capture/source-mutter.h"
 #include "capture/source-portal.h"
+#include "daemon/copy.h"
 #include "base/log.h"
 #include "daemon/notify.h"
 #include "daemon/options.h"
@@ -36,6 +37,7 @@ struct daemon {
 	struct lf_capture *capture;        /* Mutter: created once the node is known */
 	struct lf_fence_waiter *fence;
 	struct lf_server *server;
+	struct lf_copy *copy;              /* GPU readback for CPU readers */
 	struct lf_notify *notify;
 	struct lf_mutter_source *mutter;
 	struct lf_portal_source *portal;
@@ -99,6 +101,7 @@ static void on_format(void *data, const struct lf_video_format *fmt, uint32_t ge
 	struct daemon *d = data;
 
 	lf_fence_waiter_flush(d->fence);
+	lf_copy_set_format(d->copy, fmt, generation);
 	lf_server_set_format(d->server, fmt, generation,
 			     fmt ? LF_STREAM_STREAMING : lf_capture_get_state(d->capture));
 	update_status(d);
@@ -114,6 +117,7 @@ static void on_state(void *data, enum lf_stream_state state, const char *why)
 		lf_portal_source_stream_up(d->portal);
 	if (state != LF_STREAM_STREAMING) {
 		lf_fence_waiter_flush(d->fence);
+		lf_copy_set_format(d->copy, NULL, 0);
 		lf_server_set_format(d->server, NULL, 0, state);
 	}
 	update_status(d);
@@ -188,6 +192,14 @@ static void on_remote_lost(void *data, const char *why)
 	lf_portal_source_stream_lost(d->portal, why);
 }
 
+static void on_copy_wanted(void *data)
+{
+	struct daemon *d = data;
+
+	if (d->copy)
+		lf_copy_kick(d->copy);
+}
+
 static const struct lf_capture_events capture_events = {
 	.format_changed = on_format,
 	.state_changed = on_state,
@@ -203,6 +215,7 @@ static const struct lf_server_events server_events = {
 	.fill_stats = on_fill_stats,
 	.fill_status = on_fill_status,
 	.clients_changed = on_clients_changed,
+	.copy_wanted = on_copy_wanted,
 };
 
 static void on_mutter_node(void *data, const char *target)
@@ -236,6 +249,7 @@ static void on_mutter_lost(void *data, const char *why)
 	struct daemon *d = data;
 
 	lf_fence_waiter_flush(d->fence);
+	lf_copy_set_format(d->copy, NULL, 0);
 	lf_server_set_format(d->server, NULL, 0, LF_STREAM_PAUSED);
 	update_status(d);
 }
@@ -362,8 +376,10 @@ static int list_formats(const struct lf_config *c)
 
 	lf_log_init("lastframed", LOG_WARNING);
 	r = config_modifiers(c, &o, &mods);
-	if (r >= 0)
+	if (r >= 0) {
+		o.cpu_readable_only = !lf_copy_print_status(stdout, NULL);
 		r = lf_capture_print_formats(stdout, &o);
+	}
 	free(mods);
 	if (r < 0)
 		fprintf(stderr, "lastframed: cannot list formats: %s\n", strerror(-r));
@@ -475,6 +491,12 @@ static int setup(struct daemon *d)
 			lf_err("cannot listen on %s: %s", d->cfg.socket_path, strerror(-r));
 		return r;
 	}
+	r = lf_copy_new(d->loop, d->server, NULL, &d->copy);
+	if (r < 0) {
+		lf_err("cannot set up GPU readback: %s", strerror(-r));
+		return r;
+	}
+	d->copts.cpu_readable_only = !lf_copy_active(d->copy);
 	r = lf_fence_waiter_new(d->loop, &fopts, &fence_events, d, &d->fence);
 	if (r < 0) {
 		lf_err("cannot create the fence waiter: %s", strerror(-r));
@@ -505,6 +527,10 @@ static void teardown(struct daemon *d)
 	if (d->portal)
 		lf_portal_source_destroy(d->portal);
 	d->portal = NULL;
+	/* Before the server and the capture: a readback in flight holds a
+	 * capture buffer and a pool slot. */
+	lf_copy_destroy(d->copy);
+	d->copy = NULL;
 	/* Frames waiting on fences, the latest frame and every client lease
 	 * go back to the stream before it disconnects: a buffer a consumer
 	 * leaves with stays marked busy in the producer (PipeWire 0.3.65 keeps

@@ -51,6 +51,7 @@ struct lf_msg_hdr {
 #define LF_CAP_EARLY_FENCES  (1u << 0) /* send frames before their fence signals, with sync_file fds */
 #define LF_CAP_CURSOR_BITMAP (1u << 1) /* attach cursor bitmaps when they change */
 #define LF_CAP_NO_FRAMES     (1u << 2) /* control client (info/stats): FORMAT but no buffers/frames */
+#define LF_CAP_GPU_IMPORT    (1u << 3) /* imports dmabufs with explicit modifiers itself: gets the originals */
 #define LF_CAP_STATS_EXT     (1u << 4) /* STATS with the fields appended after fps_milli */
 
 struct lf_msg_hello {
@@ -102,8 +103,15 @@ struct lf_msg_format {
 	uint32_t source_type;     /* what the producer sends: lf_buffer_type (MEMPTR = 3) */
 	uint32_t fps_num, fps_den;
 	uint32_t flags;           /* LF_FORMAT_FLAG_* */
-	uint32_t reserved;
+	uint32_t read_path;       /* LF_READ_PATH_*: how this client gets frames (§5) */
 };
+
+/* FORMAT.read_path (base/readpath.h has the same values). */
+#define LF_READ_PATH_NONE           0 /* no frames (no format, or a control client of an unknown path) */
+#define LF_READ_PATH_DIRECT         1 /* the producer's buffers as they are */
+#define LF_READ_PATH_GPU_READBACK   2 /* the daemon's linear copy (memfd), read back on its GPU */
+#define LF_READ_PATH_LINEAR_INVALID 3 /* implicit-layout dmabuf: map linearly with its stride */
+#define LF_READ_PATH_UNREADABLE     4 /* tiled and no readback: no frames for this CPU reader */
 
 struct lf_wire_plane {
 	uint32_t offset; /* start of the plane in its fd */

@@ -72,6 +72,8 @@ int lf_srv_client_send_format(struct srv_client *c)
 	m.generation = s->wire_generation;
 	m.state = s->state;
 	m.modifier = UINT64_C(0x00ffffffffffffff); /* DRM_FORMAT_MOD_INVALID */
+	c->path = lf_srv_client_path(s, c);
+	m.read_path = c->path;
 	if (s->have_format) {
 		const struct lf_video_format *f = &s->fmt;
 
@@ -90,10 +92,33 @@ int lf_srv_client_send_format(struct srv_client *c)
 			m.flags |= LF_FORMAT_FLAG_COPIED;
 		m.fps_num = f->fps_num;
 		m.fps_den = f->fps_den;
+		if (c->path == LF_READ_PATH_GPU_READBACK) {
+			/* What the copy is: one linear plane in the daemon's memfd. */
+			m.n_planes = 1;
+			m.modifier = 0; /* DRM_FORMAT_MOD_LINEAR */
+			m.flags |= LF_FORMAT_FLAG_MODIFIER;
+			m.buffer_type = LF_WIRE_BUFFER_MEMFD;
+		}
 	}
 	r = lf_srv_send_simple(c->fd, &m, sizeof(m));
 	if (r < 0)
 		return lf_srv_client_fail(c, -r, "cannot send FORMAT");
+	return 0;
+}
+
+/* The newest frame on the client's read path, if it is newer than what it
+ * has; a copy client may instead need the daemon to read one back. */
+static int offer_latest(struct srv_client *c)
+{
+	struct lf_server *s = c->s;
+	const struct lf_frame *f;
+	uint64_t idx;
+
+	f = lf_srv_latest_for(s, c, &idx);
+	if (f && f->seq > c->last_seq &&
+	    lf_srv_client_offer(c, f, idx, false) < 0)
+		return -ECONNRESET;
+	lf_srv_copy_check(s, c);
 	return 0;
 }
 
@@ -112,7 +137,7 @@ static int on_hello(struct srv_client *c, const struct lf_msg_hello *h)
 		return lf_srv_client_fail(c, EPROTONOSUPPORT, "protocol version %u unsupported",
 					  h->version);
 	c->caps = h->caps & (LF_CAP_EARLY_FENCES | LF_CAP_CURSOR_BITMAP | LF_CAP_NO_FRAMES |
-			     LF_CAP_STATS_EXT);
+			     LF_CAP_STATS_EXT | LF_CAP_GPU_IMPORT);
 	max_held = h->max_held ? h->max_held : 1;
 	if (max_held > s->opts.max_held)
 		max_held = s->opts.max_held;
@@ -136,9 +161,7 @@ static int on_hello(struct srv_client *c, const struct lf_msg_hello *h)
 	r = lf_srv_client_send_format(c);
 	if (r < 0)
 		return r;
-	if (s->latest)
-		return lf_srv_client_offer(c, s->latest, s->latest_idx, false) < 0 ? -ECONNRESET : 0;
-	return 0;
+	return offer_latest(c);
 }
 
 static int on_release(struct srv_client *c, const struct lf_msg_release *m)
@@ -152,9 +175,7 @@ static int on_release(struct srv_client *c, const struct lf_msg_release *m)
 					  m->generation, m->buffer_id, m->seq);
 	}
 	lf_buffer_unref(b);
-	if (s->latest && s->latest->seq > c->last_seq)
-		return lf_srv_client_offer(c, s->latest, s->latest_idx, false) < 0 ? -ECONNRESET : 0;
-	return 0;
+	return offer_latest(c);
 }
 
 /* Before STATS, so a client has it once STATS is in; ignorable for

@@ -32,6 +32,7 @@ struct srv_client {
 	bool ready;                  /* HELLO answered */
 	uint64_t hello_deadline_ns;
 	uint32_t caps;
+	uint32_t path;               /* LF_READ_PATH_* of the current format */
 	struct lf_lease_set leases;
 	struct lf_known_set known;
 	uint64_t last_seq;           /* newest frame sent (early or not) */
@@ -76,6 +77,11 @@ struct lf_server {
 	struct srv_buf bufs[LF_KNOWN_MAX];
 	uint32_t n_bufs;
 	uint32_t buf_evict;
+
+	/* GPU readback for CPU readers (server-copy.c) */
+	bool readback_ok;            /* the daemon can read this stream back */
+	bool invalid_logged;         /* "INVALID mapped as linear" said for this generation */
+	struct lf_frame *latest_copy; /* newest readback copy; same seq as its original */
 
 	/* latest frame */
 	struct lf_frame *latest;
@@ -126,6 +132,15 @@ int lf_srv_client_send_format(struct srv_client *c);
  * has a credit. */
 int lf_srv_client_offer(struct srv_client *c, const struct lf_frame *f, uint64_t idx, bool early);
 void lf_srv_client_send_bye(struct srv_client *c, uint32_t reason);
+
+/* server-copy.c: the read path of a client for the current format, and
+ * the newest frame on that path (NULL: none or none for it). */
+uint32_t lf_srv_client_path(const struct lf_server *s, const struct srv_client *c);
+const struct lf_frame *lf_srv_latest_for(struct lf_server *s, const struct srv_client *c,
+					 uint64_t *idx);
+/* A copy client wants a newer frame than the newest copy: tell the daemon. */
+void lf_srv_copy_check(struct lf_server *s, const struct srv_client *c);
+void lf_srv_copy_drop(struct lf_server *s);
 
 /* server.c */
 const struct srv_buf *lf_srv_buf_get(struct lf_server *s, const struct lf_buffer *b);

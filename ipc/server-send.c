@@ -205,6 +205,11 @@ int lf_srv_client_offer(struct srv_client *c, const struct lf_frame *f, uint64_t
 
 	if (!c->ready || (c->caps & LF_CAP_NO_FRAMES) || !f->buf)
 		return 0;
+	/* Copies go to readback clients, originals to everyone else but
+	 * CPU readers of a layout no one can read. */
+	if ((f == s->latest_copy) != (c->path == LF_READ_PATH_GPU_READBACK) ||
+	    c->path == LF_READ_PATH_UNREADABLE || c->path == LF_READ_PATH_NONE)
+		return 0;
 	if (f->seq <= c->last_seq && c->last_idx)
 		return 0; /* already has it (early) or newer */
 	if (early && !(c->caps & LF_CAP_EARLY_FENCES))

@@ -328,6 +328,7 @@ void lf_server_destroy(struct lf_server *s)
 		lf_srv_client_send_bye(c, LF_BYE_SHUTDOWN);
 		lf_srv_client_destroy(c);
 	}
+	lf_srv_copy_drop(s);
 	drop_latest(s);
 	bufs_clear(s);
 	if (s->listen_src)
@@ -380,6 +381,8 @@ void lf_server_set_format(struct lf_server *s, const struct lf_video_format *fmt
 		else
 			memset(&s->fmt, 0, sizeof(s->fmt));
 		s->import_failed_sent = false;
+		s->invalid_logged = false;
+		lf_srv_copy_drop(s);
 		drop_latest(s);
 		bufs_clear(s);
 	}
@@ -461,6 +464,8 @@ void lf_server_publish(struct lf_server *s, struct lf_frame *f)
 	s->frames_published++;
 	spa_list_for_each_safe(c, t, &s->clients, link)
 		lf_srv_client_offer(c, f, idx, false);
+	if (s->events && s->events->copy_wanted && lf_server_copy_wanted(s))
+		s->events->copy_wanted(s->data);
 }
 
 void lf_server_publish_early(struct lf_server *s, const struct lf_frame *f)

@@ -37,6 +37,10 @@ struct lf_server_events {
 	void (*fill_status)(void *data, char *buf, size_t len);
 	/* The number of clients changed (for STATUS=). */
 	void (*clients_changed)(void *data, uint32_t n_clients);
+	/* A CPU reader on the GPU readback path has a credit and the newest
+	 * frame is newer than the newest copy: read it back (lf_server_latest)
+	 * and lf_server_publish_copy() the result. May be NULL. */
+	void (*copy_wanted)(void *data);
 };
 
 int lf_server_new(struct pw_loop *loop, const struct lf_server_options *opts,
@@ -54,6 +58,20 @@ void lf_server_publish(struct lf_server *s, struct lf_frame *f);
 /* A frame whose fences are still pending, for clients with
  * LF_CAP_EARLY_FENCES; f is borrowed. */
 void lf_server_publish_early(struct lf_server *s, const struct lf_frame *f);
+
+/* Whether the daemon can read this stream's frames back for CPU readers
+ * (clients without LF_CAP_GPU_IMPORT). Decides every client's read path
+ * (base/readpath.h); a change starts a new wire generation. Set it before
+ * lf_server_set_format for the format it belongs to. */
+void lf_server_set_readback(struct lf_server *s, bool available);
+/* The newest published frame, borrowed; NULL when none. */
+const struct lf_frame *lf_server_latest(struct lf_server *s);
+/* Whether a readback client would take a copy of lf_server_latest() now. */
+bool lf_server_copy_wanted(struct lf_server *s);
+/* A linear copy of the published frame with the same seq (its buffer a
+ * memfd of the current capture generation); takes ownership of f. Offered
+ * only to clients on the GPU readback path. */
+void lf_server_publish_copy(struct lf_server *s, struct lf_frame *f);
 
 uint32_t lf_server_client_count(struct lf_server *s);
 /* Leases currently held by clients (buffers out of PipeWire's pool). */

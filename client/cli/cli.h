@@ -16,6 +16,7 @@ struct lf_cli {
 	const char *socket_path; /* resolved: --socket, $LASTFRAME_SOCKET or the default */
 	char socket_buf[256];
 	double timeout_s;        /* --timeout, default 5 */
+	bool gpu_import;         /* --gpu: connect as a GPU client (LASTFRAME_GPU_IMPORT) */
 };
 
 struct lf_cli_cmd {
@@ -49,6 +50,8 @@ void lf_fourcc_str(uint32_t drm_format, char out[5]);   /* "XR24" */
 /* "LINEAR", "INVALID", a vendor name from libdrm, or "0x…"; writes into buf. */
 const char *lf_modifier_name(uint64_t modifier, char *buf, size_t len);
 const char *lf_buffer_type_name(uint32_t type);
+/* LASTFRAME_READ_*: "direct", "GPU readback", "linear map of INVALID", ... */
+const char *lf_read_path_name(uint32_t path);
 const char *lf_state_name(uint32_t state);
 void lf_json_string(FILE *f, const char *s);
 int lf_parse_fourcc(const char *s, uint32_t *out);

@@ -60,7 +60,7 @@ int lf_cli_connect(struct lf_cli *cli, uint32_t flags, uint32_t max_held, struct
 		.socket_path = cli->socket_path,
 		.name = "lastframe",
 		.max_held = max_held,
-		.flags = flags,
+		.flags = flags | (cli->gpu_import ? LASTFRAME_GPU_IMPORT : 0),
 		.connect_timeout_ms = lf_cli_timeout_ms(cli) > 0 ? lf_cli_timeout_ms(cli) : 1,
 	};
 	int r = lastframe_connect(&o, out);

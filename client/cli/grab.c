@@ -145,7 +145,7 @@ static int save_png(struct lastframe *lf, struct lastframe_frame **fp, struct co
 }
 
 static int save_frame(struct lastframe *lf, struct lastframe_frame **fp, const char *path,
-		      enum lf_image_type type, struct lf_region *rg)
+		      enum lf_image_type type, struct lf_region *rg, uint32_t read_path)
 {
 	struct lastframe_frame *f = *fp;
 	struct convert_job job = { .f = f };
@@ -161,8 +161,10 @@ static int save_frame(struct lastframe *lf, struct lastframe_frame **fp, const c
 		lf_cli_error("cannot convert pixel format %s (0x%08x)", fourcc, f->drm_format);
 		return -ENOTSUP;
 	}
-	if (f->modifier != 0 && f->buffer_type == LASTFRAME_BUFFER_DMABUF) {
-		/* Tiled/compressed layouts cannot be read linearly from the CPU. */
+	if (f->modifier != 0 && f->buffer_type == LASTFRAME_BUFFER_DMABUF &&
+	    read_path != LASTFRAME_READ_LINEAR_INVALID) {
+		/* Tiled/compressed layouts cannot be read linearly from the CPU; the
+		 * daemon maps INVALID as linear only when it has no GPU readback. */
 		char mod[128];
 		lf_cli_error("cannot read frames with modifier %s from the CPU",
 			     lf_modifier_name(f->modifier, mod, sizeof(mod)));
@@ -208,6 +210,7 @@ static int run_grab(struct lf_cli *cli, int argc, char **argv)
 		{ 0 },
 	};
 	struct lastframe_frame *f = NULL, copy;
+	struct lastframe_stream_info info;
 	struct lastframe *lf = NULL;
 	enum lf_image_type type;
 	struct lf_region rg;
@@ -235,13 +238,28 @@ static int run_grab(struct lf_cli *cli, int argc, char **argv)
 
 	if (lf_cli_connect(cli, 0, 1, &lf) < 0)
 		return LF_EXIT_ERROR;
+	/* FORMAT comes right after WELCOME: a stream this CPU reader can never
+	 * read is said at once instead of after the timeout. */
+	memset(&info, 0, sizeof(info));
+	if (lastframe_wait_stream_info(lf, lf_cli_timeout_ms(cli), &info) == 0 &&
+	    info.read_path == LASTFRAME_READ_UNREADABLE) {
+		char mod[128];
+
+		lf_cli_error("cannot read this stream from the CPU: its dmabufs use modifier %s "
+			     "(not linear) and lastframed has no GPU readback (see "
+			     "'lastframed --list-formats'); GPU clients can import them",
+			     lf_modifier_name(info.modifier, mod, sizeof(mod)));
+		r = -ENOTSUP;
+		goto out;
+	}
 	r = lastframe_next_frame(lf, lf_cli_timeout_ms(cli), &f);
 	if (r < 0) {
 		lf_cli_explain_no_frame(lf, cli, r);
 		goto out;
 	}
 	copy = *f;
-	r = save_frame(lf, &f, path, type, &rg);
+	lastframe_get_stream_info(lf, &info);
+	r = save_frame(lf, &f, path, type, &rg, info.read_path);
 	if (r == 0 && json)
 		print_json(lf, path, &copy, &rg);
 	if (r == 0 && (copy.flags & LASTFRAME_FRAME_FENCE_TIMEOUT))

@@ -13,7 +13,7 @@ const struct lf_cli_cmd lf_cmd_info = {
 	.summary = "show the stream: state, size, format, modifier, buffers, fps",
 	.run = run_info,
 	.help =
-	"Usage: lastframe [OPTIONS] info [--json]\n"
+	"Usage: lastframe [OPTIONS] info [--json] [--gpu]\n"
 	"\n"
 	"Show what lastframed is streaming: state (streaming, paused, or none when it\n"
 	"has no video source), the daemon's status line (what it streams, or what it\n"
@@ -22,15 +22,24 @@ const struct lf_cli_cmd lf_cmd_info = {
 	"format modifier, how buffers reach clients (memfd or dmabuf) and what the\n"
 	"producer sends (memfd, memptr or dmabuf), the measured frame rate, the\n"
 	"number of frames the daemon has received and the format generation.\n"
+	"\n"
+	"\"read path\" is how frames would reach this client: \"direct\" (the producer's\n"
+	"buffers), \"GPU readback\" (a linear copy the daemon read back on its GPU, for\n"
+	"CPU readers of tiled or implicit-layout dmabufs), \"linear map of INVALID\"\n"
+	"(no GPU readback: an INVALID-modifier dmabuf mapped as linear with the\n"
+	"producer's stride, right for Mutter 43 and KWin 5.27) or \"unreadable\" (a\n"
+	"tiled modifier and no readback: CPU readers get no frames).\n"
 	"Takes no frames: it connects as a control client.\n"
 	"\n"
 	"Options:\n"
 	"  -j, --json          one JSON object: {\"state\",\"width\",\"height\",\"format\",\n"
 	"                      \"drm_format\",\"modifier\",\"modifier_name\",\n"
 	"                      \"has_modifier\",\"buffer_type\",\"source_type\",\"fps\",\n"
-	"                      \"fps_nominal\",\"frames_seen\",\"generation\",\"status\"};\n"
-	"                      fields without a value (no source; status from an\n"
-	"                      older daemon) are null\n"
+	"                      \"fps_nominal\",\"frames_seen\",\"generation\",\"status\",\n"
+	"                      \"read_path\"}; fields without a value (no source;\n"
+	"                      status from an older daemon) are null\n"
+	"  -g, --gpu           ask as a GPU client (one that imports dmabufs itself) would;\n"
+	"                      without it, as a CPU reader (grab, Python, VNC) would\n"
 	"  -s, --socket PATH   the daemon's socket\n"
 	"  -t, --timeout SEC   how long to wait for the daemon's replies (default 5)\n"
 	"  -h, --help          show this help\n"
@@ -79,6 +88,11 @@ static void print_json(bool have, const struct lastframe_stream_info *in,
 		lf_json_string(stdout, status);
 	else
 		printf("null");
+	printf(",\"read_path\":");
+	if (fmt)
+		lf_json_string(stdout, lf_read_path_name(in->read_path));
+	else
+		printf("null");
 	printf("}\n");
 }
 
@@ -102,6 +116,7 @@ static void print_text(bool have, const struct lastframe_stream_info *in,
 			printf("modifier:     none (INVALID)\n");
 		printf("buffers:      %s (producer sends %s)\n", lf_buffer_type_name(in->buffer_type),
 		       lf_buffer_type_name(in->source_type));
+		printf("read path:    %s\n", lf_read_path_name(in->read_path));
 		if (in->fps_num && in->fps_den)
 			printf("nominal fps:  %.2f\n", (double)in->fps_num / in->fps_den);
 		else
@@ -116,6 +131,7 @@ static int run_info(struct lf_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "gpu", no_argument, NULL, 'g' },
 		LF_CLI_COMMON_OPTS,
 		{ 0 },
 	};
@@ -126,9 +142,13 @@ static int run_info(struct lf_cli *cli, int argc, char **argv)
 	bool json = false, have, has_status;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "j" LF_CLI_COMMON_SHORT, opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jg" LF_CLI_COMMON_SHORT, opts, NULL)) != -1) {
 		if (c == 'j') {
 			json = true;
+			continue;
+		}
+		if (c == 'g') {
+			cli->gpu_import = true;
 			continue;
 		}
 		if ((r = lf_cli_common_opt(cli, &lf_cmd_info, c, optarg)) >= 0)

@@ -108,3 +108,19 @@ void lf_json_string(FILE *f, const char *s)
 	}
 	fputc('"', f);
 }
+
+const char *lf_read_path_name(uint32_t p)
+{
+	switch (p) {
+	case LASTFRAME_READ_DIRECT:
+		return "direct";
+	case LASTFRAME_READ_GPU_READBACK:
+		return "GPU readback";
+	case LASTFRAME_READ_LINEAR_INVALID:
+		return "linear map of INVALID";
+	case LASTFRAME_READ_UNREADABLE:
+		return "unreadable";
+	default:
+		return "none";
+	}
+}

@@ -17,7 +17,7 @@ const struct lf_cli_cmd lf_cmd_watch = {
 	.summary = "print frame rate, latency and skipped frames every second",
 	.run = run_watch,
 	.help =
-	"Usage: lastframe [OPTIONS] watch [--frames N] [--json]\n"
+	"Usage: lastframe [OPTIONS] watch [--frames N] [--json] [--gpu]\n"
 	"\n"
 	"Receive frames and print one line per second: frames per second, the\n"
 	"latency from the daemon receiving a frame to lastframe receiving it (p50 and\n"
@@ -35,6 +35,9 @@ const struct lf_cli_cmd lf_cmd_watch = {
 	"                      \"latency_p50_us\",\"latency_p99_us\",\"pts_latency_p50_us\",\n"
 	"                      \"pts_latency_p99_us\",\"skipped\",\"seq\"} (pts fields are\n"
 	"                      null without producer timestamps)\n"
+	"  -g, --gpu           connect as a GPU client (one that imports dmabufs with\n"
+	"                      their modifiers itself): get the producer's buffers as\n"
+	"                      they are, tiled ones included, never the daemon's copy\n"
 	"  -s, --socket PATH   the daemon's socket\n"
 	"  -t, --timeout SEC   how long to wait for the first frame (default 5)\n"
 	"  -h, --help          show this help\n"
@@ -212,6 +215,7 @@ static int run_watch(struct lf_cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "frames", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "gpu", no_argument, NULL, 'g' },
 		LF_CLI_COMMON_OPTS,
 		{ 0 },
 	};
@@ -222,9 +226,13 @@ static int run_watch(struct lf_cli *cli, int argc, char **argv)
 	char *end;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "n:j" LF_CLI_COMMON_SHORT, opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:jg" LF_CLI_COMMON_SHORT, opts, NULL)) != -1) {
 		if (c == 'j') {
 			json = true;
+			continue;
+		}
+		if (c == 'g') {
+			cli->gpu_import = true;
 			continue;
 		}
 		if (c == 'n') {

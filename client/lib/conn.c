@@ -142,6 +142,8 @@ int lastframe_connect(const struct lastframe_options *opts, struct lastframe **o
 			caps |= LF_CAP_CURSOR_BITMAP;
 		if (opts->flags & LASTFRAME_CONTROL_ONLY)
 			caps |= LF_CAP_NO_FRAMES;
+		if (opts->flags & LASTFRAME_GPU_IMPORT)
+			caps |= LF_CAP_GPU_IMPORT;
 	}
 	r = resolve_path(opts, &sa);
 	if (r < 0)
@@ -288,6 +290,7 @@ static void fill_info(const struct lastframe *lf, struct lastframe_stream_info *
 	info->source_type = f->source_type;
 	info->fps_num = f->fps_num;
 	info->fps_den = f->fps_den;
+	info->read_path = f->read_path;
 }
 
 int lastframe_get_stream_info(struct lastframe *lf, struct lastframe_stream_info *info)
