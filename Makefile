@@ -55,7 +55,7 @@ FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
 BINS := $(B)/lastframed $(B)/lastframe $(B)/liblastframe.so $(B)/lastframe-testsrc \
         $(B)/lastframe.pc $(UNIT_BINS) $(BENCH_BINS) $(GPU_BINS)
 
-.PHONY: check-valgrind all check demo install install-user uninstall clean deps bench fuzz fuzz-check unit integration vm-check
+.PHONY: gpu-check check-valgrind all check demo install install-user uninstall clean deps bench fuzz fuzz-check unit integration vm-check
 all: $(BINS)
 
 # Rebuild everything when the flags change (SAN=1 vs plain).
@@ -132,6 +132,10 @@ check-valgrind: all
 
 vm-check: all
 	@tests/vm/run-vm-tests
+
+# The GPU checks, by hand on a machine with a GPU (exit 77: none here).
+gpu-check: $(GPU_BINS)
+	@set -e; for t in $(GPU_BINS); do echo "== $$t"; $$t || [ $$? -eq 77 ]; done
 
 fuzz-check: $(FUZZ_BINS)
 	@tests/fuzz/run-fuzz $(if $(FUZZ_SECONDS),$(FUZZ_SECONDS),60)

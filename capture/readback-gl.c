@@ -163,7 +163,8 @@ static int program_new(struct rb_gl *g, char *why, size_t why_len)
 	return glGetError() == GL_NO_ERROR ? 0 : -EIO;
 }
 
-static EGLDisplay display_open(struct rb_gl *g, const struct lf_readback_options *opts)
+static EGLDisplay display_try(struct rb_gl *g, const struct lf_readback_options *opts,
+			      bool software)
 {
 	struct lf_egl_devices it;
 	EGLDeviceEXT dev;
@@ -171,14 +172,27 @@ static EGLDisplay display_open(struct rb_gl *g, const struct lf_readback_options
 
 	if (lf_egl_devices_init(&it, opts->render_node) < 0)
 		return EGL_NO_DISPLAY;
+	it.allow_software = software;
 	/* The daemon's readback must import on the GPU the modifier query
 	 * asked (the first hardware device with the modifiers extension). */
-	it.allow_software = opts->texture_only;
 	dpy = lf_egl_devices_next(&it, opts->texture_only ? "EGL_KHR_surfaceless_context"
 							  : "EGL_EXT_image_dma_buf_import_modifiers",
 				  &dev);
-	if (dpy != EGL_NO_DISPLAY)
+	if (dpy == EGL_NO_DISPLAY)
+		return dpy;
+	if (lf_egl_has_ext(it.query_device_string(dev, EGL_EXTENSIONS), "EGL_MESA_device_software"))
+		snprintf(g->device, sizeof(g->device), "a software EGL device (llvmpipe)");
+	else
 		snprintf(g->device, sizeof(g->device), "%s", lf_egl_device_name(&it, dev));
+	return dpy;
+}
+
+static EGLDisplay display_open(struct rb_gl *g, const struct lf_readback_options *opts)
+{
+	EGLDisplay dpy = display_try(g, opts, false);
+
+	if (dpy == EGL_NO_DISPLAY && opts->texture_only && !opts->require_hardware)
+		dpy = display_try(g, opts, true);
 	return dpy;
 }
 

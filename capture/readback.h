@@ -28,6 +28,9 @@ struct lf_readback_options {
 	/* Texture-fed use (tests, benchmarks): any device with a GL ES 3
 	 * context will do, llvmpipe included, and dmabuf import is optional. */
 	bool texture_only;
+	/* With texture_only: a hardware device or nothing (GPU checks). A
+	 * hardware device is always tried before a software one. */
+	bool require_hardware;
 };
 
 /* What to read: a dmabuf (fds borrowed until the job is done), or for
