@@ -171,8 +171,9 @@ int lf_readback_new(struct pw_loop *loop, const struct lf_readback_options *opts
 		r = -errno;
 		goto fail;
 	}
-	rb->done_src = pw_loop_add_io(loop, rb->done_fd, SPA_IO_IN, false, on_done, rb);
-	if (!rb->done_src) {
+	/* No loop: only asking whether readback works (--list-formats). */
+	rb->done_src = loop ? pw_loop_add_io(loop, rb->done_fd, SPA_IO_IN, false, on_done, rb) : NULL;
+	if (loop && !rb->done_src) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -223,6 +224,8 @@ int lf_readback_submit(struct lf_readback *rb, const struct lf_readback_src *src
 
 	if (r < 0)
 		return r;
+	if (!rb->done_src)
+		return -ENOTCONN;
 	pthread_mutex_lock(&rb->lock);
 	if (rb->busy) {
 		pthread_mutex_unlock(&rb->lock);

@@ -66,7 +66,8 @@ struct lf_readback_events {
 
 /* Start the worker and its EGL context (blocks until it is up: call it
  * before the loop runs). -ENODEV with *why filled when no usable device
- * exists; why may be NULL. */
+ * exists; why may be NULL. loop NULL: only to ask whether it would work
+ * (submit then fails with -ENOTCONN). */
 int lf_readback_new(struct pw_loop *loop, const struct lf_readback_options *opts,
 		    const struct lf_readback_events *events, void *data,
 		    struct lf_readback **out, char *why, size_t why_len);

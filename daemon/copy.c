@@ -234,24 +234,19 @@ bool lf_copy_print_status(FILE *out, const char *render_node)
 {
 	struct lf_readback_options o = { .render_node = render_node };
 	struct lf_readback *rb = NULL;
-	struct pw_loop *loop;
 	char why[192] = "";
 	int r;
 
-	pw_init(NULL, NULL);
-	loop = pw_loop_new(NULL);
-	if (!loop) {
-		fprintf(out, "GPU readback: inactive: no PipeWire loop\n");
-		return false;
-	}
-	r = lf_readback_new(loop, &o, NULL, NULL, &rb, why, sizeof(why));
+	r = lf_readback_new(NULL, &o, NULL, NULL, &rb, why, sizeof(why));
 	if (r == 0)
 		fprintf(out, "GPU readback: active on %s (CPU readers get tiled and implicit-layout "
-			"dmabufs as linear copies)\n", lf_readback_device(rb));
+			"dmabufs as linear copies%s)\n", lf_readback_device(rb),
+			strstr(lf_readback_device(rb), "without a DRM node")
+				? "; a driver without a DRM node may still refuse every dmabuf"
+				: "");
 	else
 		fprintf(out, "GPU readback: inactive: %s (CPU readers: INVALID mapped as linear, "
 			"tiled modifiers unreadable)\n", why[0] ? why : strerror(-r));
 	lf_readback_destroy(rb);
-	pw_loop_destroy(loop);
 	return r == 0;
 }
