@@ -190,9 +190,16 @@ void lf_copy_kick(struct lf_copy *c)
 	f = lf_server_latest(c->server);
 	if (!f || !f->buf || f->buf->generation != c->generation)
 		return;
-	if ((r = lf_pool_get(&c->pool, &c->slot, &map)) < 0)
+	if ((r = lf_pool_get(&c->pool, &c->slot, &map)) < 0) {
+		c->slot = NULL;
 		return; /* every slot leased: a RELEASE brings the next kick */
+	}
 	lf_buffer_ref(c->slot);
+	/* The copy's layout: one linear plane. */
+	c->slot->n_planes = 1;
+	c->slot->planes[0].offset = 0;
+	c->slot->planes[0].stride = c->stride;
+	c->slot->planes[0].size = c->stride * c->fmt.height;
 	src = (struct lf_readback_src){ .fourcc = c->fmt.drm_format, .width = c->fmt.width,
 					.height = c->fmt.height,
 					.modifier = c->fmt.has_modifier ? c->fmt.modifier
