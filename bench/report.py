@@ -82,6 +82,7 @@ class Report:
         self.fan = [r for r in rows if r.get("section") == "fanout"]
         self.grab = [r for r in rows if r.get("section") == "grab"]
         self.mem = next((r for r in rows if r.get("section") == "memory"), None)
+        self.readback = [r for r in rows if r.get("section") == "readback"]
         self.errors = [r for r in rows if r.get("section") == "error"]
         self.gstsrc = {r["consumer"]: r for r in rows if r.get("section") == "gstsrc"}
         sock = next((r for r in rows if r.get("section") == "sock"), None)
@@ -470,6 +471,28 @@ class Report:
                 d = r["daemon_cpu_ns"] / 1000.0 / r["frames"] if r.get("daemon_cpu_ns") and r.get("frames") else None
                 ratio = fmt(u / pw, 2, "×") if u and pw else "—"
                 L.append(f"| {name} | {r['frames']} | {fmt(u)} | {ratio} | {fmt(d)} |")
+            L.append("")
+
+        if self.readback:
+            L.append("## GPU readback (texture-fed, software GL)\n")
+            L.append("The readback engine (capture/readback.c) on Mesa's llvmpipe, fed from a "
+                     "GL texture (this machine cannot import dmabufs), through the daemon's "
+                     "worker thread and eventfd hand-off into a memfd pool slot "
+                     "(tests/gpu/readback --software). Baseline: a CPU memcpy of the same frame "
+                     "into the same slot, same run. Main loop: the longest hand-off callback "
+                     "(what the daemon's loop itself spends) and how late a 1 ms timer on that "
+                     "loop fired while readbacks ran (llvmpipe's threads compete for the same "
+                     "cores, so this includes CPU contention, not only blocking).\n")
+            L.append("| frame | exact | readback p50 / p99 ms | vs memcpy | loop callback max µs "
+                     "| 1 ms timer late p99 / max ms |")
+            L.append("|---|---|---|---|---|---|")
+            for r in self.readback:
+                ratio = (r["read_p50_ms"] / r["memcpy_p50_ms"]) if r.get("memcpy_p50_ms") else None
+                L.append(f"| {r['format']} {r['width']}x{r['height']} ({r['frames']} frames) | "
+                         f"{'yes' if r.get('exact') else 'NO'} | "
+                         f"{r['read_p50_ms']:.2f} / {r['read_p99_ms']:.2f} | "
+                         f"{fmt(ratio, 1, '×')} | {r['loop_callback_max_us']:.0f} | "
+                         f"{r['timer_late_p99_ms']:.2f} / {r['timer_late_max_ms']:.2f} |")
             L.append("")
 
         pdir = os.path.join(self.results, "profile")

@@ -231,28 +231,41 @@ static int one(struct run *r, uint32_t fourcc, uint32_t w, uint32_t h, uint32_t 
 	/* And the last frame of the run is still exact. */
 	bad += compare(px, map, w, h, stride, fourcc);
 
+	double late_p99 = pct_ms(r->late_ns, r->n_late, 0.99);
+	double rd50 = pct_ms(r->read_ns, frames, 0.5), rd99 = pct_ms(r->read_ns, frames, 0.99);
+	double tt50 = pct_ms(r->total_ns, frames, 0.5), tt99 = pct_ms(r->total_ns, frames, 0.99);
+
+	/* Baseline, same run: a CPU copy of the frame into the same slot (what
+	 * the MemPtr path costs per frame). */
+	uint32_t n_cpy = frames < 50 ? frames : 50;
+	for (uint32_t i = 0; i < n_cpy; i++) {
+		uint64_t t0 = lf_now_ns();
+
+		memcpy(map, px, size);
+		r->read_ns[i] = lf_now_ns() - t0;
+	}
+	double cpy50 = pct_ms(r->read_ns, n_cpy, 0.5);
+
 	uint64_t late_max = 0;
 	for (uint32_t i = 0; i < r->n_late; i++)
 		if (r->late_ns[i] > late_max)
 			late_max = r->late_ns[i];
-	double late_p99 = pct_ms(r->late_ns, r->n_late, 0.99);
-	double rd50 = pct_ms(r->read_ns, frames, 0.5), rd99 = pct_ms(r->read_ns, frames, 0.99);
-	double tt50 = pct_ms(r->total_ns, frames, 0.5), tt99 = pct_ms(r->total_ns, frames, 0.99);
 
 	if (json)
 		printf("{\"format\":\"%.4s\",\"width\":%u,\"height\":%u,\"frames\":%u,\"exact\":%s,"
 		       "\"read_p50_ms\":%.3f,\"read_p99_ms\":%.3f,\"total_p50_ms\":%.3f,"
 		       "\"total_p99_ms\":%.3f,\"loop_callback_max_us\":%.1f,\"submit_max_us\":%.1f,"
-		       "\"timer_late_p99_ms\":%.3f,\"timer_late_max_ms\":%.3f,\"ticks\":%u}\n",
+		       "\"timer_late_p99_ms\":%.3f,\"timer_late_max_ms\":%.3f,\"ticks\":%u,"
+		       "\"memcpy_p50_ms\":%.3f}\n",
 		       (const char *)&fourcc, w, h, frames, bad ? "false" : "true", rd50, rd99, tt50,
 		       tt99, r->cb_max_ns / 1e3, r->submit_max_ns / 1e3, late_p99, late_max / 1e6,
-		       r->n_late);
+		       r->n_late, cpy50);
 	else
 		printf("%.4s %4ux%-4u %s  readback p50 %.3f ms p99 %.3f ms (submit->done p50 %.3f "
 		       "p99 %.3f)  loop: hand-off callback max %.1f us, 1 ms timer late p99 %.3f "
-		       "max %.3f ms\n",
+		       "max %.3f ms; memcpy p50 %.3f ms\n",
 		       (const char *)&fourcc, w, h, bad ? "MISMATCH" : "exact", rd50, rd99, tt50,
-		       tt99, r->cb_max_ns / 1e3, late_p99, late_max / 1e6);
+		       tt99, r->cb_max_ns / 1e3, late_p99, late_max / 1e6, cpy50);
 	fflush(stdout);
 	ret = bad ? 1 : 0;
 out:
