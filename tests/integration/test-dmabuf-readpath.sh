@@ -49,6 +49,17 @@ expect_original()
 		lf_fail "buffer inode $ino is not one of the producer's ($(producer_inodes | tr '\n' ' '))"
 }
 
+# --list-formats says whether readback is active and why not; with it
+# inactive, only what CPU readers can map is offered.
+lf_out=$("$LF_BUILD/lastframed" --no-config --list-formats) || lf_fail "--list-formats failed"
+line=$(head -n 1 <<<"$lf_out")
+grep -Eq '^GPU readback: (active on .+|inactive: .+)$' <<<"$line" || lf_fail "no readback line: $line"
+lf_log "$line"
+if [[ $line == "GPU readback: inactive"* ]]; then
+	grep -q '^modifier source: defaults (no GPU readback' <<<"$lf_out" ||
+		lf_fail "readback inactive but not only LINEAR/INVALID offered: $lf_out"
+fi
+
 lf_log "--- Mutter 43: one INVALID modifier"
 lf_testsrc_start mutter --size 320x240 --buffer dmabuf --dmabuf-mode mutter
 lf_daemon_start --target mutter
