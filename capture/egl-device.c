@@ -2,6 +2,7 @@
 #include "capture/egl-device.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "base/log.h"
@@ -73,21 +74,63 @@ int lf_egl_devices_init(struct lf_egl_devices *it, const char *render_node)
 	return 0;
 }
 
+/* Users per initialised display (see lf_egl_display_put). */
+static pthread_mutex_t held_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	EGLDisplay dpy;
+	unsigned users;
+} held[LF_EGL_MAX_DEVICES];
+
+static bool display_get(EGLDisplay dpy)
+{
+	EGLint major, minor;
+	bool ok = false;
+
+	pthread_mutex_lock(&held_lock);
+	for (unsigned i = 0; i < LF_EGL_MAX_DEVICES && !ok; i++)
+		if (held[i].dpy == dpy && held[i].users) {
+			held[i].users++;
+			ok = true;
+		}
+	for (unsigned i = 0; i < LF_EGL_MAX_DEVICES && !ok; i++)
+		if (!held[i].users) {
+			ok = eglInitialize(dpy, &major, &minor);
+			if (ok) {
+				held[i].dpy = dpy;
+				held[i].users = 1;
+			}
+			break;
+		}
+	pthread_mutex_unlock(&held_lock);
+	return ok;
+}
+
+void lf_egl_display_put(EGLDisplay dpy)
+{
+	pthread_mutex_lock(&held_lock);
+	for (unsigned i = 0; i < LF_EGL_MAX_DEVICES; i++)
+		if (held[i].dpy == dpy && held[i].users) {
+			if (--held[i].users == 0)
+				eglTerminate(dpy);
+			break;
+		}
+	pthread_mutex_unlock(&held_lock);
+}
+
 EGLDisplay lf_egl_devices_next(struct lf_egl_devices *it, const char *display_ext,
 			       EGLDeviceEXT *dev_out)
 {
 	while (it->next < it->n) {
 		EGLDeviceEXT dev = it->devs[it->next++];
 		EGLDisplay dpy;
-		EGLint major, minor;
 
 		if (!device_matches(it, dev))
 			continue;
 		dpy = it->get_platform_display(EGL_PLATFORM_DEVICE_EXT, dev, NULL);
-		if (dpy == EGL_NO_DISPLAY || !eglInitialize(dpy, &major, &minor))
+		if (dpy == EGL_NO_DISPLAY || !display_get(dpy))
 			continue;
 		if (!lf_egl_has_ext(eglQueryString(dpy, EGL_EXTENSIONS), display_ext)) {
-			eglTerminate(dpy);
+			lf_egl_display_put(dpy);
 			continue;
 		}
 		if (dev_out)

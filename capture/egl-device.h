@@ -35,9 +35,17 @@ int lf_egl_devices_init(struct lf_egl_devices *it, const char *render_node);
 
 /* The next hardware device matching the render node whose display has the
  * extension display_ext, initialised; EGL_NO_DISPLAY when none is left.
- * The caller eglTerminate()s it. *dev_out (may be NULL) gets its device. */
+ * The caller gives it back with lf_egl_display_put(), never eglTerminate().
+ * *dev_out (may be NULL) gets its device. */
 EGLDisplay lf_egl_devices_next(struct lf_egl_devices *it, const char *display_ext,
 			       EGLDeviceEXT *dev_out);
+
+/* One user of a display from lf_egl_devices_next() is done with it. EGL
+ * gives every user of a device the same EGLDisplay and eglTerminate() ends
+ * it for all of them (the readback worker's context and images included,
+ * while the modifier query and the import probe come and go), so the last
+ * user terminates it. Thread-safe. */
+void lf_egl_display_put(EGLDisplay dpy);
 
 /* A name for logs: the device's DRM render/primary node, else "EGL device". */
 const char *lf_egl_device_name(const struct lf_egl_devices *it, EGLDeviceEXT dev);

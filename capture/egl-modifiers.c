@@ -75,7 +75,7 @@ int lf_egl_query_modifiers(const char *render_node, struct lf_modset *s)
 	       (dpy = lf_egl_devices_next(&it, "EGL_EXT_image_dma_buf_import_modifiers", NULL)) !=
 		       EGL_NO_DISPLAY) {
 		added = query_display(query_modifiers, dpy, s);
-		eglTerminate(dpy);
+		lf_egl_display_put(dpy);
 	}
 	if (added < 0)
 		lf_warn("capture: EGL modifier query failed: %s", strerror(-added));

@@ -109,7 +109,7 @@ int lf_egl_probe_new(const char *render_node, struct lf_egl_probe **out)
 	return 0;
 fail:
 	if (dpy != EGL_NO_DISPLAY)
-		eglTerminate(dpy);
+		lf_egl_display_put(dpy);
 	free(p);
 	return r;
 }
@@ -118,7 +118,7 @@ void lf_egl_probe_destroy(struct lf_egl_probe *p)
 {
 	if (!p)
 		return;
-	eglTerminate(p->dpy);
+	lf_egl_display_put(p->dpy);
 	free(p);
 }
 

@@ -259,8 +259,9 @@ void lf_rb_gl_fini(struct rb_gl *g)
 		eglMakeCurrent(g->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
 		eglDestroyContext(g->dpy, g->ctx);
 	}
-	eglTerminate(g->dpy);
+	/* Release the thread's EGL state before the display goes. */
 	eglReleaseThread();
+	lf_egl_display_put(g->dpy);
 	g->dpy = EGL_NO_DISPLAY;
 }
 

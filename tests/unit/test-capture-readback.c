@@ -15,6 +15,7 @@
 #include <drm_fourcc.h>
 #include <pipewire/pipewire.h>
 
+#include "capture/egl-device.h"
 #include "capture/pool.h"
 #include "capture/readback.h"
 
@@ -200,6 +201,42 @@ START_TEST(import_unavailable_is_an_error)
 }
 END_TEST
 
+/* The modifier query and the import probe open and close the same EGL
+ * display (EGL hands every user of a device the same one) while the
+ * readback worker keeps using it: closing theirs must not end the engine's. */
+START_TEST(display_shared_with_other_users)
+{
+	uint8_t src[32 * 8 * 4], dst[32 * 8 * 4];
+	struct lf_egl_devices it;
+	struct ctx c;
+	uint32_t tex = 0;
+	EGLDisplay dpy, first = EGL_NO_DISPLAY;
+
+	ctx_open(&c);
+	ck_assert_int_eq(lf_egl_devices_init(&it, NULL), 0);
+	it.allow_software = true;
+	while ((dpy = lf_egl_devices_next(&it, "EGL_KHR_surfaceless_context", NULL)) != EGL_NO_DISPLAY) {
+		if (first == EGL_NO_DISPLAY)
+			first = dpy;
+		lf_egl_display_put(dpy); /* what egl-modifiers.c does after its query */
+	}
+	/* The engine's display (the first such device's) is still initialised:
+	 * dmabuf imports on it would still work. */
+	ck_assert_ptr_nonnull(eglQueryString(first, EGL_VERSION));
+	pattern(src, 32, 8, 32 * 4, 5);
+	ck_assert_int_eq(lf_readback_test_texture(c.rb, DRM_FORMAT_ABGR8888, 32, 8, src, 128, &tex), 0);
+	struct lf_readback_src s = { .fourcc = DRM_FORMAT_ABGR8888, .width = 32, .height = 8,
+				     .texture = tex };
+	struct lf_readback_dst d = { .map = dst, .stride = 128, .size = sizeof(dst) };
+	ck_assert_int_eq(lf_readback_submit(c.rb, &s, &d, 1), 0);
+	wait_done(&c);
+	ck_assert_int_eq(c.result, 0);
+	ck_assert_int_eq(memcmp(src, dst, sizeof(dst)), 0);
+	lf_readback_test_texture_free(c.rb, tex);
+	ctx_close(&c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("capture-readback");
@@ -211,6 +248,7 @@ int main(void)
 	tcase_add_loop_test(tc, texture_exact_pixels, 0, (int)(sizeof(fourccs) / sizeof(fourccs[0])));
 	tcase_add_test(tc, bad_sources_refused);
 	tcase_add_test(tc, import_unavailable_is_an_error);
+	tcase_add_test(tc, display_shared_with_other_users);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
