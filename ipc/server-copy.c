@@ -91,9 +91,13 @@ void lf_server_set_readback(struct lf_server *s, bool available)
 	s->wire_generation++;
 	s->invalid_logged = false;
 	lf_srv_copy_drop(s);
-	spa_list_for_each_safe(c, t, &s->clients, link)
-		if (c->ready && lf_srv_client_send_format(c) == 0)
-			lf_srv_client_offer(c, s->latest, s->latest_idx, false);
+	spa_list_for_each_safe(c, t, &s->clients, link) {
+		if (!c->ready || lf_srv_client_send_format(c) < 0)
+			continue;
+		if (s->latest && lf_srv_client_offer(c, s->latest, s->latest_idx, false) < 0)
+			continue;
+		lf_srv_copy_check(s, c); /* a reader now on the readback path */
+	}
 }
 
 void lf_server_publish_copy(struct lf_server *s, struct lf_frame *f)

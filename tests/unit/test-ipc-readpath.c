@@ -190,6 +190,7 @@ START_TEST(tiled_without_readback_is_unreadable)
 	ck_assert_int_eq(ipct_cl_recv_nofd(cpu, &m), LF_MSG_FORMAT);
 	ck_assert_uint_eq(m.u.format.read_path, LF_READ_PATH_GPU_READBACK);
 	ck_assert_int_eq(ipct_cl_recv_nofd(cpu, &m), 0);
+	ck_assert_int_eq(wanted, 1); /* and the daemon is asked for a copy of the newest */
 	close(gpu);
 	close(cpu);
 	ipct_pump();
