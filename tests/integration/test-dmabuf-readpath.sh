@@ -14,7 +14,10 @@ source "$LF_ROOT/tests/integration/dmabuf-lib.sh"
 
 lf_session_start
 RC=$LF_TEST_DIR/readpath-client
-cc -std=gnu17 -I"$LF_ROOT/client" -o "$RC" "$LF_ROOT/tests/integration/readpath-client.c" \
+# A SAN=1 liblastframe needs the sanitizer runtime in the program too.
+san=$(grep -o -- '-fsanitize=[^ ]*' "$LF_BUILD/.flags" 2>/dev/null | head -n 1 || true)
+# shellcheck disable=SC2086 # $san: zero or one word
+cc -std=gnu17 $san -I"$LF_ROOT/client" -o "$RC" "$LF_ROOT/tests/integration/readpath-client.c" \
 	-L"$LF_BUILD" -llastframe -Wl,-rpath,"$LF_BUILD" || lf_fail "cannot build readpath-client"
 
 # read_path of `lastframe info [--gpu] --json`
