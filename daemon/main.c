@@ -126,6 +126,11 @@ static void on_state(void *data, enum lf_stream_state state, const char *why)
 static void on_frame(void *data, struct lf_frame *f)
 {
 	struct daemon *d = data;
+
+	if (!d->fence) { /* shutting down */
+		lf_frame_free(f);
+		return;
+	}
 	lf_fence_waiter_submit(d->fence, f);
 }
 
@@ -287,11 +292,28 @@ static const struct lf_portal_events portal_events = {
 	.lost = on_portal_lost,
 };
 
+/* Every frame the daemon holds (readback in flight, fence waits, the latest
+ * frame, client leases) goes back to the stream while the loop still runs:
+ * a buffer a consumer leaves with stays marked busy in the producer
+ * (PipeWire 0.3.65 keeps the producer's buffers across links), and a few
+ * daemon restarts starved the producer for good. Frames still arriving are
+ * given back at once (on_frame). */
+static void release_frames(struct daemon *d)
+{
+	lf_copy_destroy(d->copy);
+	d->copy = NULL;
+	lf_fence_waiter_destroy(d->fence);
+	d->fence = NULL;
+	lf_server_destroy(d->server); /* BYE to every client */
+	d->server = NULL;
+}
+
 static void on_signal(void *data, int sig)
 {
 	struct daemon *d = data;
 
 	lf_notice("%s: shutting down", strsignal(sig));
+	release_frames(d);
 	pw_main_loop_quit(d->main_loop);
 }
 
@@ -521,31 +543,27 @@ static void teardown(struct daemon *d)
 {
 	if (d->status_timer)
 		pw_loop_destroy_source(d->loop, d->status_timer);
+	/* NULL each pointer: lf_server_destroy below still calls back into
+	 * update_status(), which looks at the capture. */
 	if (d->mutter)
 		lf_mutter_source_destroy(d->mutter);
 	d->mutter = NULL;
 	if (d->portal)
 		lf_portal_source_destroy(d->portal);
 	d->portal = NULL;
-	/* Before the server and the capture: a readback in flight holds a
-	 * capture buffer and a pool slot. */
+	/* First of the rest: with the loop stopped, PipeWire runs the
+	 * stream's process event on its data thread. */
+	if (d->capture)
+		lf_capture_destroy(d->capture);
+	d->capture = NULL;
+	/* Before the server: a readback in flight holds a pool slot. */
 	lf_copy_destroy(d->copy);
 	d->copy = NULL;
-	/* Frames waiting on fences, the latest frame and every client lease
-	 * go back to the stream before it disconnects: a buffer a consumer
-	 * leaves with stays marked busy in the producer (PipeWire 0.3.65 keeps
-	 * the producer's buffers across links), and a few daemon restarts
-	 * starved the producer for good. The capture stays up until then:
-	 * lf_server_destroy still calls back into update_status(). */
 	if (d->fence)
 		lf_fence_waiter_destroy(d->fence);
 	d->fence = NULL;
 	if (d->server)
 		lf_server_destroy(d->server); /* BYE to every client */
-	d->server = NULL;
-	if (d->capture)
-		lf_capture_destroy(d->capture);
-	d->capture = NULL;
 	if (d->notify)
 		lf_notify_destroy(d->notify);
 	if (d->context)
