@@ -368,16 +368,20 @@ PORTAL_ROUND=0
 portal_streams() { grep -c "portal: streaming" "$LF_TEST_DIR"/lastframed*.log | awk -F: '{n += $NF} END {print n + 0}'; }
 portal_frames_again()
 {
-	local want=$1 timeout=${2:-15} c deadline
+	local want=$1 timeout=${2:-15} c= painted_at=0 deadline
 	deadline=$(( $(portal_now_ms) + timeout * 1000 ))
 	PORTAL_STREAM_AT=
 	while :; do
 		[ -n "$PORTAL_STREAM_AT" ] || [ "$(portal_streams)" -lt "$want" ] || PORTAL_STREAM_AT=$(portal_now_ms)
-		PORTAL_ROUND=$((PORTAL_ROUND + 1))
-		c=$(printf '%02x%02x%02x' $((PORTAL_ROUND * 37 % 200 + 20)) \
-			$((PORTAL_ROUND * 91 % 200 + 20)) $((PORTAL_ROUND * 53 % 200 + 20)))
-		[ -z "$PORTAL_SWAY_PID" ] || portal_repaint "$c" 2>/dev/null || true
-		# swaybg may not have painted yet: the next round's frame will.
+		# A colour stays 1.5 s before the next: a new one every round
+		# outran swaybg on a loaded machine (each grab saw the one before).
+		if [ -z "$c" ] || [ $(( $(portal_now_ms) - painted_at )) -gt 1500 ]; then
+			PORTAL_ROUND=$((PORTAL_ROUND + 1))
+			c=$(printf '%02x%02x%02x' $((PORTAL_ROUND * 37 % 200 + 20)) \
+				$((PORTAL_ROUND * 91 % 200 + 20)) $((PORTAL_ROUND * 53 % 200 + 20)))
+			[ -z "$PORTAL_SWAY_PID" ] || portal_repaint "$c" 2>/dev/null || true
+			painted_at=$(portal_now_ms)
+		fi
 		if [ "$(portal_streams)" -ge "$want" ] &&
 		   "$LF_BUILD/lastframe" --timeout 0.25 grab "$LF_TEST_DIR/again.ppm" >/dev/null 2>&1 &&
 		   portal_check_color "$LF_TEST_DIR/again.ppm" "$c" >/dev/null 2>&1; then
