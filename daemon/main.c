@@ -6,15 +6,12 @@
  * daemon/options.c, the service manager protocol in daemon/notify.c.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include <pipewire/pipewire.h>
-#include <systemd/sd-daemon.h>
 
 #include "capture/capture.h"
 #include "capture/modifiers.h"
@@ -24,6 +21,7 @@
 #include "base/log.h"
 #include "daemon/notify.h"
 #include "daemon/options.h"
+#include "daemon/socket.h"
 #include "fence/fence.h"
 #include "ipc/server.h"
 
@@ -317,62 +315,6 @@ static void on_signal(void *data, int sig)
 	pw_main_loop_quit(d->main_loop);
 }
 
-/* systemd socket activation: exactly one listening AF_UNIX SOCK_SEQPACKET
- * socket, or none (then the server makes its own). */
-static int socket_from_systemd(int *out_fd)
-{
-	int n, fd = SD_LISTEN_FDS_START, r;
-
-	*out_fd = -1;
-	n = sd_listen_fds(1);
-	if (n < 0) {
-		lf_err("invalid socket activation variables (LISTEN_FDS/LISTEN_PID): %s", strerror(-n));
-		return n;
-	}
-	if (n == 0)
-		return 0;
-	if (n > 1) {
-		lf_err("systemd passed %d sockets; lastframed.socket must have exactly one ListenSequentialPacket=", n);
-		return -EINVAL;
-	}
-	r = sd_is_socket(fd, AF_UNIX, SOCK_SEQPACKET, 1);
-	if (r <= 0) {
-		lf_err("the socket systemd passed is not a listening AF_UNIX SOCK_SEQPACKET socket%s%s",
-		       r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
-		return r < 0 ? r : -EINVAL;
-	}
-	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
-		r = -errno;
-		lf_err("cannot set FD_CLOEXEC on the activation socket: %s", strerror(-r));
-		return r;
-	}
-	*out_fd = fd;
-	return 0;
-}
-
-static int default_socket_path(struct lf_config *c)
-{
-	const char *env = getenv("LASTFRAME_SOCKET");
-	const char *rt = getenv("XDG_RUNTIME_DIR");
-	int n;
-
-	if (c->socket_path[0])
-		return 0;
-	if (env && *env)
-		n = snprintf(c->socket_path, sizeof(c->socket_path), "%s", env);
-	else if (rt && *rt == '/')
-		n = snprintf(c->socket_path, sizeof(c->socket_path), "%s/lastframe/socket", rt);
-	else {
-		lf_err("XDG_RUNTIME_DIR is not set and neither --socket nor $LASTFRAME_SOCKET given");
-		return -EINVAL;
-	}
-	if (n < 0 || (size_t)n >= sizeof(c->socket_path)) {
-		lf_err("socket path too long");
-		return -ENAMETOOLONG;
-	}
-	return 0;
-}
-
 /* The modifier list from the config, parsed into d->mods (owned by the daemon). */
 static int config_modifiers(const struct lf_config *c, struct lf_capture_options *o, uint64_t **mods)
 {
@@ -469,10 +411,10 @@ static int setup(struct daemon *d)
 	};
 	int r;
 
-	r = socket_from_systemd(&sopts.listen_fd);
+	r = lf_daemon_socket_from_systemd(&sopts.listen_fd);
 	if (r < 0)
 		return r;
-	if (sopts.listen_fd < 0 && (r = default_socket_path(&d->cfg)) < 0)
+	if (sopts.listen_fd < 0 && (r = lf_daemon_socket_path(&d->cfg)) < 0)
 		return r;
 
 	d->main_loop = pw_main_loop_new(NULL);
